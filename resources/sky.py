@@ -1,0 +1,30 @@
+"""The light-curve source of the field pipeline, chosen by configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from scope_assets.config import data_root
+from scope_assets.lightcurves.archive import LocalArchive
+from scope_assets.lightcurves.source import ArchiveSkySource, SkySource
+
+
+class SkySourceResource(dg.ConfigurableResource):
+    """Where light curves, catalogues and alerts come from.
+
+    ``source="archive"`` (the default) reads the local archive at ``archive_dir`` (default
+    ``<data root>/archive``: the simulated sky that ``scope-sim`` writes, or IRSA files).
+    """
+
+    source: str = "archive"
+    archive_dir: str = ""
+
+    def archive_path(self) -> Path:
+        return Path(self.archive_dir) if self.archive_dir else data_root() / "archive"
+
+    def get_source(self) -> SkySource:
+        if self.source == "archive":
+            return ArchiveSkySource(LocalArchive(self.archive_path()))
+        raise ValueError(f"unknown sky source {self.source!r}; expected 'archive'")

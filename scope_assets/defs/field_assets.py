@@ -1,0 +1,224 @@
+"""Per-field assets: quad_ids → light_curves → features → imputed_features (thin wrappers)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from resources.sky import SkySourceResource
+from resources.storage import StorageResource
+from scope_assets.defs.metadata import counts_markdown, table_metadata
+from scope_assets.defs.partitions import field_partitions
+from scope_assets.features import field as field_pipeline
+
+GROUP = "field_pipeline"
+
+
+class FeatureRunConfig(dg.Config):
+    """Per-run knobs of the features asset."""
+
+    reference_table: str = ""
+
+
+def _progress_logger(context: dg.AssetExecutionContext, what: str, every: int = 500):
+    done = {"n": 0, "next": every}
+
+    def progress(n: int) -> None:
+        done["n"] += n
+        if done["n"] >= done["next"]:
+            context.log.info(f"{what}: {done['n']} light curves done")
+            done["next"] += every
+
+    return progress
+
+
+def _field(context: dg.AssetExecutionContext) -> int:
+    return int(context.partition_key)
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet"},
+    description="IDs, positions, ccd/quad and filter of every light curve in the field.",
+)
+def quad_ids(
+    context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
+) -> dg.MaterializeResult:
+    field = _field(context)
+    layout = storage.layout()
+    ids = field_pipeline.fetch_quad_ids(sky.get_source(), field, layout)
+    per_quad = ids.groupby(["ccd", "quad"]).size()
+    summary = counts_markdown({f"ccd {c} quad {q}": int(n) for (c, q), n in per_quad.items()})
+    return dg.MaterializeResult(
+        metadata=table_metadata(layout.ids_file(field), ids, summary)
+        | {"n_quadrants": dg.MetadataValue.int(len(per_quad))}
+    )
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet"},
+    deps=[quad_ids],
+    description="Cleaned light curves (catflags, HJD and programid cuts per point, 30-min thinning).",
+)
+def light_curves(
+    context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
+) -> dg.MaterializeResult:
+    field = _field(context)
+    layout = storage.layout()
+    config = storage.scope_config()
+    summary = field_pipeline.clean_field_light_curves(
+        sky.get_source(), field, layout, config, _progress_logger(context, "cleaning")
+    )
+    counts = summary.as_dict()
+    skipped = counts["curves_in"] - counts["curves_kept"]
+    context.log.info(
+        f"field {field}: kept {counts['curves_kept']} of {counts['curves_in']} light curves "
+        f"(skipped {skipped}: {counts.get('curves_too_few_points', 0)} with fewer than "
+        f"{config.feature_generation.min_n_lc_points} points, {counts.get('curves_empty', 0)} empty)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(layout.light_curves_file(field))),
+            "dagster/row_count": dg.MetadataValue.int(counts["curves_kept"]),
+            "curves_skipped": dg.MetadataValue.int(skipped),
+            "summary": dg.MetadataValue.md(counts_markdown(counts)),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet"},
+    deps=[light_curves],
+    description="SCoPe's feature set per light curve: statistics, periods, Fourier, dm-dt, "
+    "alerts and cross-matches; one file per ccd/quad.",
+)
+def features(
+    context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
+) -> dg.MaterializeResult:
+    field = _field(context)
+    layout = storage.layout()
+    config = storage.scope_config()
+    written = field_pipeline.compute_field_features(
+        sky.get_source(), field, layout, config, _progress_logger(context, "features")
+    )
+    df = field_pipeline.read_field_features(field, layout)
+    missing = field_pipeline.none_strategy_missing(df, config)
+    summary = counts_markdown({f"ccd {c} quad {q}": n for (c, q), n in written.items()}, "rows")
+    return dg.MaterializeResult(
+        metadata=table_metadata(layout.features_dir(field), df, summary)
+        | {
+            "files": dg.MetadataValue.json(
+                [str(layout.features_file(field, c, q)) for c, q in written]
+            ),
+            "rows_missing_unimputable": dg.MetadataValue.json(missing),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet"},
+    deps=[features],
+    description="Features with missing values imputed from stored reference statistics; rows "
+    "still missing an unimputable feature are dropped (as in SCoPe).",
+)
+def imputed_features(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: FeatureRunConfig
+) -> dg.MaterializeResult:
+    field = _field(context)
+    layout = storage.layout()
+    imputed, summary = field_pipeline.impute_field_features(
+        field, layout, storage.scope_config(), config.reference_table or None
+    )
+    context.log.info(
+        f"field {field}: imputed {summary.rows_in} rows, dropped {summary.rows_dropped} "
+        f"still missing an unimputable feature"
+    )
+    md = counts_markdown(
+        {"rows in": summary.rows_in, "rows kept": summary.rows_kept}
+        | {f"missing {c}": n for c, n in summary.missing_before.items()}
+    )
+    return dg.MaterializeResult(
+        metadata=table_metadata(layout.imputed_features_file(field), imputed, md)
+        | {
+            "rows_dropped": dg.MetadataValue.int(summary.rows_dropped),
+            "reference_source": dg.MetadataValue.text(summary.reference_source),
+            "reference_fingerprint": dg.MetadataValue.text(summary.reference_fingerprint),
+            "reference_path": dg.MetadataValue.path(str(layout.imputation_reference_file(field))),
+        }
+    )
+
+
+@dg.asset_check(asset=features, partitions_def=field_partitions, blocking=True)
+def features_have_expected_columns(
+    context: dg.AssetCheckExecutionContext, storage: StorageResource
+) -> dg.AssetCheckResult:
+    """Every model input column (61 ontological features) and the identity columns exist."""
+    field = int(context.partition_key)
+    config = storage.scope_config()
+    df = field_pipeline.read_field_features(field, storage.layout())
+    expected = ["_id", "ra", "dec", "field", "ccd", "quad", "filter", "dmdt"]
+    expected += config.feature_columns("ontological")
+    missing = [c for c in expected if c not in df.columns]
+    return dg.AssetCheckResult(
+        passed=not missing,
+        metadata={"missing_columns": dg.MetadataValue.json(missing), "n_columns": len(df.columns)},
+    )
+
+
+@dg.asset_check(asset=features, partitions_def=field_partitions)
+def features_unimputable_missing_is_rare(
+    context: dg.AssetCheckExecutionContext, storage: StorageResource
+) -> dg.AssetCheckResult:
+    """Light-curve features (strategy ``none``) are missing only in rows imputation will drop.
+
+    Warns when more than 5% of the rows would be dropped.
+    """
+    field = int(context.partition_key)
+    config = storage.scope_config()
+    df = field_pipeline.read_field_features(field, storage.layout())
+    columns = [c for c, s in config.impute_strategies().items() if s == "none"]
+    values = df[columns].apply(pd.to_numeric, errors="coerce")
+    bad_rows = int(values.isna().any(axis=1).sum())
+    fraction = bad_rows / max(len(df), 1)
+    return dg.AssetCheckResult(
+        passed=fraction <= 0.05,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rows_to_drop": bad_rows,
+            "fraction": float(fraction),
+            "per_column": dg.MetadataValue.json(field_pipeline.none_strategy_missing(df, config)),
+        },
+    )
+
+
+@dg.asset_check(asset=features, partitions_def=field_partitions, blocking=True)
+def features_row_count_matches_light_curves(
+    context: dg.AssetCheckExecutionContext, storage: StorageResource
+) -> dg.AssetCheckResult:
+    """One feature row per cleaned light curve, and no duplicated ``_id``."""
+    import pyarrow.parquet as pq
+
+    field = int(context.partition_key)
+    layout = storage.layout()
+    df = field_pipeline.read_field_features(field, layout)
+    n_curves = pq.ParquetFile(layout.light_curves_file(field)).metadata.num_rows
+    duplicates = int(df["_id"].duplicated().sum())
+    return dg.AssetCheckResult(
+        passed=len(df) == n_curves and duplicates == 0,
+        metadata={"feature_rows": len(df), "light_curves": n_curves, "duplicate_ids": duplicates},
+    )
+
+
+FIELD_ASSETS = [quad_ids, light_curves, features, imputed_features]
+FIELD_CHECKS = [
+    features_have_expected_columns,
+    features_unimputable_missing_is_rare,
+    features_row_count_matches_light_curves,
+]

@@ -1,0 +1,180 @@
+"""The field pipeline's steps as plain functions (quad ids → light curves → features → imputed).
+
+Each function is one job, called by both the Dagster asset and the CLI, and writes its files
+in SCoPe's layout through :class:`~scope_assets.io.DataLayout`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scope_assets import __version__
+from scope_assets.config import ScopeConfig
+from scope_assets.features.imputation import (
+    ImputationReference,
+    build_imputation_reference,
+    impute_features,
+)
+from scope_assets.features.pipeline import (
+    CleaningSummary,
+    generate_field_features,
+    write_cleaned_light_curves,
+)
+from scope_assets.io import DataLayout, read_parquet, read_table, write_json, write_parquet
+
+
+class FieldPipelineError(RuntimeError):
+    """A step of the field pipeline cannot run: the message names the missing input."""
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fetch_quad_ids(sky, field: int, layout: DataLayout, min_nobs: int = 0) -> pd.DataFrame:
+    """IDs, positions, ccd/quad and filter of every light curve of ``field``; writes the ids file.
+
+    Also writes SCoPe's ``meta.json`` beside it: ``{catalog, minobs, field, ccd: {c: {quad:
+    {q: n}}}, total}``.
+    """
+    ids = sky.source_ids(field, min_nobs=min_nobs)
+    ids = ids.sort_values(["ccd", "quad", "_id"]).reset_index(drop=True)
+    ids.attrs = {"scope_code_version": __version__, "field": field, "minobs": min_nobs}
+    write_parquet(ids, layout.ids_file(field))
+    per_quad: dict[str, dict[str, int]] = {}
+    for (ccd, quad), n in ids.groupby(["ccd", "quad"]).size().items():
+        per_quad.setdefault(str(int(ccd)), {})[str(int(quad))] = int(n)
+    meta = {
+        "catalog": type(sky).__name__,
+        "minobs": min_nobs,
+        "field": field,
+        "ccd": per_quad,
+        "total": len(ids),
+    }
+    write_json(meta, layout.ids_dir(field) / "meta.json")
+    return ids
+
+
+def read_quad_ids(field: int, layout: DataLayout) -> pd.DataFrame:
+    path = layout.ids_file(field)
+    if not path.exists():
+        raise FieldPipelineError(f"no quad ids for field {field}: {path} is missing (run quad_ids)")
+    return read_parquet(path)
+
+
+def clean_field_light_curves(
+    sky,
+    field: int,
+    layout: DataLayout,
+    config: ScopeConfig,
+    progress: Callable[[int], None] | None = None,
+) -> CleaningSummary:
+    """Fetch and clean every light curve listed in the field's ids file; one Parquet output."""
+    ids = read_quad_ids(field, layout)
+    batches = sky.iter_light_curves(
+        field, ids=ids["_id"].tolist(), batch_size=config.feature_generation.batch_size
+    )
+    return write_cleaned_light_curves(batches, layout.light_curves_file(field), config, progress)
+
+
+def compute_field_features(
+    sky,
+    field: int,
+    layout: DataLayout,
+    config: ScopeConfig,
+    progress: Callable[[int], None] | None = None,
+) -> dict[tuple[int, int], int]:
+    """Features of the field's cleaned light curves, one file per (ccd, quad) as SCoPe writes."""
+    path = layout.light_curves_file(field)
+    if not path.exists():
+        raise FieldPipelineError(
+            f"no light curves for field {field}: {path} is missing (run light_curves)"
+        )
+    for old in glob.glob(str(layout.features_dir(field) / "*.parquet")):
+        Path(old).unlink()
+    return generate_field_features(
+        path, sky, config, lambda ccd, quad: layout.features_file(field, ccd, quad), progress
+    )
+
+
+def read_field_features(field: int, layout: DataLayout) -> pd.DataFrame:
+    """All feature files of a field, concatenated (attrs of the first file)."""
+    files = sorted(layout.features_dir(field).glob("*.parquet"))
+    if not files:
+        raise FieldPipelineError(
+            f"no features for field {field} in {layout.features_dir(field)} (run features)"
+        )
+    frames = [read_parquet(f) for f in files]
+    df = pd.concat(frames, ignore_index=True)
+    df.attrs = frames[0].attrs
+    return df
+
+
+@dataclass(frozen=True)
+class ImputationSummary:
+    rows_in: int
+    rows_kept: int
+    rows_dropped: int
+    missing_before: dict[str, int]
+    reference_source: str
+    reference_fingerprint: str
+
+
+def impute_field_features(
+    field: int,
+    layout: DataLayout,
+    config: ScopeConfig,
+    reference_table: str | Path | None = None,
+) -> tuple[pd.DataFrame, ImputationSummary]:
+    """Impute the field's features with stored reference statistics and write the result.
+
+    The reference is ``reference_table`` (e.g. the training set) when given, otherwise the whole
+    field — computed once here and written to ``imputation_reference.json``, never per batch.
+    """
+    features = read_field_features(field, layout)
+    if reference_table:
+        reference_df = read_table(reference_table)
+        source = str(reference_table)
+    else:
+        reference_df, source = features, f"field {field} features"
+    reference = build_imputation_reference(reference_df, config, source=source)
+    reference.to_json(layout.imputation_reference_file(field))
+    strategies = reference.strategies
+    missing = {c: int(features[c].isna().sum()) for c in strategies if features[c].isna().any()}
+    imputed, kept = impute_features(features, reference)
+    imputed.attrs = dict(features.attrs) | {
+        "features_imputed": True,
+        "imputation_reference": reference.fingerprint,
+        "imputation_reference_source": source,
+        "imputed_utc": _utc_now(),
+    }
+    write_parquet(imputed, layout.imputed_features_file(field))
+    summary = ImputationSummary(
+        rows_in=len(features),
+        rows_kept=int(kept.sum()),
+        rows_dropped=int((~kept).sum()),
+        missing_before=missing,
+        reference_source=source,
+        reference_fingerprint=reference.fingerprint,
+    )
+    return imputed, summary
+
+
+def load_imputation_reference(field: int, layout: DataLayout) -> ImputationReference:
+    return ImputationReference.from_json(layout.imputation_reference_file(field))
+
+
+def none_strategy_missing(features: pd.DataFrame, config: ScopeConfig) -> dict[str, int]:
+    """Per ``none``-strategy column, how many rows are missing (those rows will be dropped)."""
+    columns = [c for c, s in config.impute_strategies().items() if s == "none"]
+    present = [c for c in columns if c in features.columns]
+    values = features[present].apply(pd.to_numeric, errors="coerce")
+    values = values.replace([np.inf, -np.inf], np.nan)
+    return {c: int(n) for c, n in values.isna().sum().items() if n}

@@ -1,0 +1,35 @@
+"""Reading and writing tables in SCoPe's formats, and SCoPe's on-disk layout."""
+
+from scope_assets.io.layout import DataLayout
+from scope_assets.io.tables import (
+    TableFormatError,
+    atomic_path,
+    read_csv,
+    read_hdf,
+    read_parquet,
+    read_parquet_metadata,
+    read_table,
+    write_csv,
+    write_hdf,
+    write_json,
+    write_parquet,
+    write_table,
+    write_text_atomic,
+)
+
+__all__ = [
+    "DataLayout",
+    "TableFormatError",
+    "atomic_path",
+    "read_csv",
+    "read_hdf",
+    "read_parquet",
+    "read_parquet_metadata",
+    "read_table",
+    "write_csv",
+    "write_hdf",
+    "write_json",
+    "write_parquet",
+    "write_table",
+    "write_text_atomic",
+]

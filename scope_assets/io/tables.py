@@ -1,0 +1,209 @@
+"""Tables on disk, as SCoPe stores them: Parquet, HDF5 and CSV, with ``DataFrame.attrs``.
+
+- Parquet: ``attrs`` as JSON under the schema-metadata key ``scope`` (next to pandas' own key).
+- HDF5: pandas ``HDFStore`` (fixed format, key ``df``) with ``attrs`` on the storer's
+  ``attrs.metadata``.
+- CSV: no metadata; list/array cells (``dmdt``) are written as JSON strings and parsed back.
+
+Every write is atomic: the table goes to a temporary file in the target directory, then is
+renamed over the target, so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+META_KEY = b"scope"
+HDF_KEY = "df"
+SUFFIXES = {".parquet": "parquet", ".h5": "hdf", ".hdf5": "hdf", ".hdf": "hdf", ".csv": "csv"}
+
+
+class TableFormatError(ValueError):
+    """A table file is unreadable or not what was expected; the message names the file."""
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def attrs_to_json(attrs: dict) -> str:
+    """Serialise ``DataFrame.attrs`` (numpy scalars and paths become plain JSON)."""
+    return json.dumps(attrs, default=_json_default, sort_keys=True)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text_atomic(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write ``text`` to ``path`` atomically (for JSON side files such as ``meta.json``)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def write_json(data: object, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    return write_text_atomic(json.dumps(data, indent=2, default=_json_default) + "\n", path)
+
+
+def _table_format(path: Path) -> str:
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise TableFormatError(
+            f"{path}: unknown table format {path.suffix!r}; expected one of {sorted(SUFFIXES)}"
+        ) from None
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``df`` to Parquet with ``df.attrs`` as JSON under the schema key ``scope``."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[META_KEY] = attrs_to_json(df.attrs).encode()
+    table = table.replace_schema_metadata(metadata)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def read_parquet_metadata(path: str | os.PathLike[str]) -> dict:
+    """The ``scope`` metadata of a Parquet file without reading its data ({} if absent)."""
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise TableFormatError(f"{path}: not a readable Parquet file ({exc})") from None
+    raw = (schema.metadata or {}).get(META_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet table; ``attrs`` from the ``scope`` key (a warning if it is absent)."""
+    path = Path(path)
+    try:
+        table = pq.read_table(path, columns=columns)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"table {path} does not exist") from None
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise TableFormatError(f"{path}: not a readable Parquet file ({exc})") from None
+    except KeyError as exc:
+        raise TableFormatError(f"{path}: missing column {exc}") from None
+    df = table.to_pandas()
+    raw = (table.schema.metadata or {}).get(META_KEY)
+    if raw:
+        df.attrs = json.loads(raw)
+    else:
+        warnings.warn(f"{path} has no 'scope' metadata", stacklevel=2)
+    return df
+
+
+def write_hdf(df: pd.DataFrame, path: str | os.PathLike[str], key: str = HDF_KEY) -> Path:
+    """Write ``df`` to HDF5 (fixed format) with ``attrs`` on the storer's ``attrs.metadata``."""
+    with atomic_path(path) as tmp:
+        tmp.unlink()
+        with pd.HDFStore(tmp, mode="w") as store, warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            store.put(key, df, format="fixed", track_times=False)
+            store.get_storer(key).attrs.metadata = dict(df.attrs)
+    return Path(path)
+
+
+def read_hdf(path: str | os.PathLike[str], key: str = HDF_KEY) -> pd.DataFrame:
+    """Read an HDF5 table written by :func:`write_hdf` (or by SCoPe)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"table {path} does not exist")
+    try:
+        with pd.HDFStore(path, mode="r") as store:
+            if f"/{key}" not in store.keys():
+                raise TableFormatError(f"{path}: no key {key!r} (keys: {store.keys()})")
+            df = store.get(key)
+            storer_attrs = store.get_storer(key).attrs
+            metadata = getattr(storer_attrs, "metadata", None)
+    except TableFormatError:
+        raise
+    except Exception as exc:  # PyTables raises many types for a corrupt file
+        raise TableFormatError(f"{path}: not a readable HDF5 table ({exc})") from None
+    if metadata is None:
+        warnings.warn(f"{path} has no metadata attribute", stacklevel=2)
+    else:
+        df.attrs = dict(metadata)
+    return df
+
+
+def _is_array_cell(value: object) -> bool:
+    return isinstance(value, list | np.ndarray)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write CSV (no metadata); list/array cells become JSON strings."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].map(_is_array_cell).any():
+            out[col] = out[col].map(
+                lambda v: json.dumps(np.asarray(v).tolist()) if _is_array_cell(v) else v
+            )
+    with atomic_path(path) as tmp:
+        out.to_csv(tmp, index=False)
+    return Path(path)
+
+
+def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read CSV written by :func:`write_csv`; JSON list cells (e.g. ``dmdt``) are parsed back."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"table {path} does not exist") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise TableFormatError(f"{path}: not a readable CSV table ({exc})") from None
+    for col in df.columns:
+        if pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col]):
+            first = df[col].dropna().head(1)
+            if len(first) and isinstance(first.iloc[0], str) and first.iloc[0].startswith("["):
+                df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return df
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``df`` in the format named by ``path``'s suffix (.parquet, .h5, .csv)."""
+    path = Path(path)
+    writer = {"parquet": write_parquet, "hdf": write_hdf, "csv": write_csv}[_table_format(path)]
+    return writer(df, path)
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a table in the format named by ``path``'s suffix (.parquet, .h5, .csv)."""
+    path = Path(path)
+    reader = {"parquet": read_parquet, "hdf": read_hdf, "csv": read_csv}[_table_format(path)]
+    return reader(path)

@@ -1,0 +1,98 @@
+"""Formats: metadata round trips, atomic writes and clear errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from scope_assets.io import (
+    DataLayout,
+    TableFormatError,
+    read_parquet_metadata,
+    read_table,
+    write_parquet,
+    write_table,
+)
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "_id": np.array([10296582009946, 10296582009947], dtype=np.int64),
+            "period_ELS_ECE_EAOV": rng.uniform(0.1, 10, 2),
+            "dmdt": [rng.random((26, 26)).tolist(), np.zeros((26, 26)).tolist()],
+        }
+    )
+    df.attrs = {"scope_code_version": "0.1.0", "feature_generation": {"max_freq": 48.0}, "n": 2}
+    return df
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".h5", ".csv"])
+def test_round_trip_keeps_values_and_metadata(tmp_path, table, suffix):
+    path = write_table(table, tmp_path / f"features{suffix}")
+    back = read_table(path)
+    assert back["_id"].tolist() == table["_id"].tolist()
+    np.testing.assert_allclose(back["period_ELS_ECE_EAOV"], table["period_ELS_ECE_EAOV"])
+    first = np.asarray([np.asarray(row, dtype=float) for row in back["dmdt"].iloc[0]])
+    np.testing.assert_allclose(first, np.asarray(table["dmdt"].iloc[0]))
+    if suffix == ".csv":
+        assert back.attrs == {}  # CSV carries no metadata, as in SCoPe
+    else:
+        assert back.attrs == table.attrs
+
+
+def test_parquet_metadata_is_json_under_scope_key(tmp_path, table):
+    path = write_parquet(table, tmp_path / "f.parquet")
+    raw = pq.read_schema(path).metadata[b"scope"]
+    assert json.loads(raw) == table.attrs
+    assert b"pandas" in pq.read_schema(path).metadata
+    assert read_parquet_metadata(path) == table.attrs
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    class Unwritable:
+        pass
+
+    df = pd.DataFrame({"a": [Unwritable()]})
+    target = tmp_path / "out.parquet"
+    with pytest.raises(Exception):
+        write_parquet(df, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_overwrite_is_atomic_and_replaces(tmp_path, table):
+    target = tmp_path / "t.parquet"
+    write_parquet(table, target)
+    write_parquet(table.iloc[:1], target)
+    assert len(read_table(target)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".h5", ".csv"])
+def test_corrupt_and_empty_files_name_the_file(tmp_path, suffix):
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(b"")
+    with pytest.raises(TableFormatError, match="bad"):
+        read_table(path)
+    path.write_bytes(b"\xff\xfe\x00garbage" * 10)
+    with pytest.raises((TableFormatError, FileNotFoundError), match="bad"):
+        read_table(path)
+
+
+def test_unknown_suffix_and_missing_file(tmp_path):
+    with pytest.raises(TableFormatError, match="unknown table format"):
+        read_table(tmp_path / "x.xlsx")
+    with pytest.raises(FileNotFoundError, match="missing.parquet"):
+        read_table(tmp_path / "missing.parquet")
+
+
+def test_layout_paths_are_scope_layout(tmp_path):
+    layout = DataLayout(tmp_path)
+    assert layout.preds_file("xgb", 296) == tmp_path / "preds_xgb/field_296/field_296.parquet"
+    assert layout.flagged_file("dnn", 296).name == "field_296_flagged.json"
+    assert layout.combined_file(296) == tmp_path / "preds_dnn_xgb/field_296.parquet"
+    assert layout.features_file(296, 3, 2).name == "gen_features_field_296_ccd_3_quad_2.parquet"
