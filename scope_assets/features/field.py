@@ -24,6 +24,8 @@ from scope_assets.features.imputation import (
 )
 from scope_assets.features.pipeline import (
     CleaningSummary,
+    empty_features,
+    feature_attrs,
     generate_field_features,
     write_cleaned_light_curves,
 )
@@ -99,9 +101,19 @@ def compute_field_features(
         )
     for old in glob.glob(str(layout.features_dir(field) / "*.parquet")):
         Path(old).unlink()
-    return generate_field_features(
+    written = generate_field_features(
         path, sky, config, lambda ccd, quad: layout.features_file(field, ccd, quad), progress
     )
+    ids = read_quad_ids(field, layout)
+    quads = {(int(c), int(q)) for c, q in ids[["ccd", "quad"]].drop_duplicates().to_numpy()}
+    for ccd, quad in sorted(quads - set(written)):
+        # As SCoPe does: a quadrant with no surviving light curve gets an empty file, so it
+        # counts as done and inference sees every quadrant.
+        empty = empty_features(config)
+        empty.attrs = feature_attrs(config, field=field, ccd=ccd, quad=quad)
+        write_parquet(empty, layout.features_file(field, ccd, quad))
+        written[(ccd, quad)] = 0
+    return dict(sorted(written.items()))
 
 
 def read_field_features(field: int, layout: DataLayout) -> pd.DataFrame:

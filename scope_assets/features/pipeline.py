@@ -300,11 +300,40 @@ def empty_features(config: ScopeConfig) -> pd.DataFrame:
     return df
 
 
-def _arrow_table(df: pd.DataFrame, attrs: dict[str, object]) -> pa.Table:
-    """``df`` as an Arrow table carrying ``attrs`` under the ``scope`` schema key."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    metadata = dict(table.schema.metadata or {}) | {META_KEY: attrs_to_json(attrs).encode()}
-    return table.replace_schema_metadata(metadata)
+class FeatureFileWriter:
+    """Streams feature DataFrames into one Parquet file with fixed schema and ``scope`` attrs.
+
+    The first frame fixes the schema (later frames are cast to it), so a batch whose string
+    column happens to be all missing still lands in the same file. Use inside
+    :func:`~scope_assets.io.atomic_path` so that a failure leaves no file.
+    """
+
+    def __init__(self, path: Path, attrs: dict[str, object]) -> None:
+        self.path = path
+        self.attrs = attrs
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, df: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if self._writer is None:
+            metadata = dict(table.schema.metadata or {})
+            metadata[META_KEY] = attrs_to_json(self.attrs).encode()
+            self._schema = table.schema.with_metadata(metadata)
+            self._writer = pq.ParquetWriter(self.path, self._schema)
+        self._writer.write_table(table.cast(self._schema))
+        self.rows += len(df)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def __enter__(self) -> FeatureFileWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def generate_field_features(
@@ -321,25 +350,18 @@ def generate_field_features(
     field succeeded; a failure leaves none of them. Returns {(ccd, quad): rows written}.
     """
     batch_size = config.feature_generation.batch_size
-    written: dict[tuple[int, int], int] = {}
-    writers: dict[tuple[int, int], tuple[pq.ParquetWriter, pa.Schema]] = {}
+    writers: dict[tuple[int, int], FeatureFileWriter] = {}
     with contextlib.ExitStack() as stack:
         for meta, batch in iter_cleaned_light_curves(light_curves_path, batch_size):
             features = assemble_features(meta, batch, sky, config)
             for (ccd, quad), rows in features.groupby(["ccd", "quad"], sort=True):
                 key = (int(ccd), int(quad))
                 if key not in writers:
-                    attrs = feature_attrs(
-                        config, field=int(rows["field"].iloc[0]), ccd=key[0], quad=key[1]
-                    )
-                    schema = _arrow_table(rows.iloc[:0], attrs).schema
+                    field = int(rows["field"].iloc[0])
+                    attrs = feature_attrs(config, field=field, ccd=key[0], quad=key[1])
                     tmp = stack.enter_context(atomic_path(output_path_for_quad(*key)))
-                    writers[key] = (stack.enter_context(pq.ParquetWriter(tmp, schema)), schema)
-                    written[key] = 0
-                writer, schema = writers[key]
-                table = pa.Table.from_pandas(rows, preserve_index=False).cast(schema)
-                writer.write_table(table)
-                written[key] += len(rows)
+                    writers[key] = stack.enter_context(FeatureFileWriter(tmp, attrs))
+                writers[key].write(rows)
             if progress:
                 progress(len(meta))
-    return dict(sorted(written.items()))
+    return {key: writers[key].rows for key in sorted(writers)}
