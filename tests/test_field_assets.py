@@ -121,4 +121,4 @@ def test_imputed_features_complete_and_reference_stored(small_field):
 def test_definitions_load():
     defs = build_definitions()
     dg.Definitions.validate_loadable(defs)
-    assert defs.get_job_def("field_pipeline") is not None
+    assert defs.resolve_job_def("field_pipeline").name == "field_pipeline"

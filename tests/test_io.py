@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -59,7 +60,7 @@ def test_failed_write_leaves_no_file(tmp_path):
 
     df = pd.DataFrame({"a": [Unwritable()]})
     target = tmp_path / "out.parquet"
-    with pytest.raises(Exception):
+    with pytest.raises(pa.ArrowInvalid):
         write_parquet(df, target)
     assert list(tmp_path.iterdir()) == []
 

@@ -7,12 +7,10 @@ import dagster as dg
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
-from scope_assets.defs.partitions import field_partitions
 
 field_pipeline_job = dg.define_asset_job(
     "field_pipeline",
     selection=dg.AssetSelection.assets(*FIELD_ASSETS),
-    partitions_def=field_partitions,
     description="IDs → cleaned light curves → features → imputed features for one ZTF field.",
 )
 

@@ -151,11 +151,13 @@ def write_cleaned_light_curves(
 ) -> CleaningSummary:
     """Stream ``raw_batches`` through cleaning into one Parquet file at ``path`` (atomically)."""
     summary = CleaningSummary()
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, CLEANED_SCHEMA) as writer:
+    attrs = {"scope_code_version": __version__, "time_system": "HJD (days, float64)"}
+    schema = CLEANED_SCHEMA.with_metadata({META_KEY: attrs_to_json(attrs).encode()})
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         for raw in raw_batches:
             meta, batch, result = clean(raw, config)
             summary.add(result)
-            writer.write_table(cleaned_table(meta, batch))
+            writer.write_table(cleaned_table(meta, batch).replace_schema_metadata(schema.metadata))
             if progress:
                 progress(len(raw.meta))
     return summary

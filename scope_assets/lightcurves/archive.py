@@ -1,0 +1,587 @@
+"""The local light-curve archive: its on-disk format, the 14-digit SCoPe ``_id`` and a reader.
+
+Archive format ``scope-assets-archive/1`` (written by ``scope-sim``; other tools code against it)::
+
+    <archive>/
+      manifest.json   {"format": "scope-assets-archive/1", "fields": [296],
+                       "created_by": "scope-sim <version>", "seed": 42, "n_sources": <light curves>}
+      lightcurves/field_<f>/rc_<rcid:02d>.parquet
+          one row per light curve, public ZTF data-release schema (LIGHTCURVE_SCHEMA):
+          objectid int64 (the 14-digit SCoPe _id), filterid int8 (1 g, 2 r, 3 i), fieldid int32,
+          rcid int8 (0..63; ccd = rcid // 4 + 1, quad = rcid % 4 + 1), objra, objdec float64 (deg),
+          nepochs int32, hmjd list<float64> (HJD - 2400000.5), mag list<float32>,
+          magerr list<float32>, clrcoeff list<float32>, catflags list<int32>, programid list<int8>
+          (programid is not in the public DR files: optional on read, default 1; nepochs and
+          clrcoeff are optional on read too)
+      xmatch/Gaia_EDR3.parquet  _id, ra, dec, phot_g_mean_mag, phot_bp_mean_mag, phot_rp_mean_mag,
+                                parallax, parallax_error, pmra, pmra_error, pmdec, pmdec_error,
+                                astrometric_excess_noise, phot_bp_rp_excess_factor
+      xmatch/AllWISE.parquet    _id, ra, dec, w1mpro, w1sigmpro, ..., w4sigmpro, ph_qual (str)
+      xmatch/PS1_DR1.parquet    _id, ra, dec, {g,r,i,z,y}MeanPSFMag, {g,r,i,z,y}MeanPSFMagErr,
+                                qualityFlag
+      alerts/ZTF_alerts.parquet candid int64, objectId str, ra, dec, jd float64, braai float32 (NaN ok)
+      truth.parquet             _id, class, period_days (NaN if aperiodic), ra, dec, field, ccd,
+                                quad, filter, mean_mag, amplitude_mag   (simulated archives only)
+
+``LocalArchive`` reads such a directory, or a directory of IRSA light-curve files (no manifest;
+``*.csv`` / ``*.parquet`` with an ``oid`` column, see ``irsa.py``). Light-curve points are
+returned as stored: quality cuts (catflags, programid, HJD range) belong to the cleaning step.
+Light curves stream in batches of at most ``batch_size`` rows, read from Parquet row groups, so
+memory stays bounded however large a field is (IRSA directories are read into memory whole).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from scope_assets.lightcurves.batch import LightCurveBatch
+
+log = logging.getLogger(__name__)
+
+ARCHIVE_FORMAT = "scope-assets-archive/1"
+MANIFEST_NAME = "manifest.json"
+HJD_OFFSET = 2400000.5  # hmjd = HJD - HJD_OFFSET
+FILTER_CODES = {1: "g", 2: "r", 3: "i"}
+
+LIGHTCURVE_SCHEMA = pa.schema(
+    [
+        ("objectid", pa.int64()),
+        ("filterid", pa.int8()),
+        ("fieldid", pa.int32()),
+        ("rcid", pa.int8()),
+        ("objra", pa.float64()),
+        ("objdec", pa.float64()),
+        ("nepochs", pa.int32()),
+        ("hmjd", pa.list_(pa.float64())),
+        ("mag", pa.list_(pa.float32())),
+        ("magerr", pa.list_(pa.float32())),
+        ("clrcoeff", pa.list_(pa.float32())),
+        ("catflags", pa.list_(pa.int32())),
+        ("programid", pa.list_(pa.int8())),
+    ]
+)
+SCALAR_COLUMNS = ["objectid", "filterid", "fieldid", "rcid", "objra", "objdec"]
+POINT_COLUMNS = ["hmjd", "mag", "magerr", "catflags"]
+REQUIRED_COLUMNS = SCALAR_COLUMNS + POINT_COLUMNS
+META_COLUMNS = ["_id", "ra", "dec", "field", "ccd", "quad", "filter", "nobs"]
+XMATCH_REQUIRED_COLUMNS = ["_id", "ra", "dec"]
+ALERT_COLUMNS = ["candid", "objectId", "ra", "dec", "jd", "braai"]
+
+
+# --------------------------------------------------------------------------- the 14-digit _id
+
+
+class IdParts(NamedTuple):
+    """Fields of SCoPe ``_id`` values (arrays shaped like the input)."""
+
+    field: np.ndarray
+    ccd: np.ndarray
+    quad: np.ndarray
+    filter: np.ndarray
+    seq: np.ndarray
+
+
+def rcid_of(ccd: np.ndarray | int, quad: np.ndarray | int) -> np.ndarray:
+    """ZTF readout channel 0..63 of (ccd 1..16, quad 1..4)."""
+    return (np.asarray(ccd, dtype=np.int64) - 1) * 4 + (np.asarray(quad, dtype=np.int64) - 1)
+
+
+def encode_id(field, ccd, quad, filterid, seq) -> np.ndarray:
+    """SCoPe ``_id`` = ``1`` + field(4) + rcid(2) + filter(1) + seq(6), as int64."""
+    field, ccd, quad, filterid, seq = (
+        np.asarray(v, dtype=np.int64) for v in (field, ccd, quad, filterid, seq)
+    )
+    for name, value, low, high in [
+        ("field", field, 1, 9999),
+        ("ccd", ccd, 1, 16),
+        ("quad", quad, 1, 4),
+        ("filter", filterid, 1, 3),
+        ("seq", seq, 0, 999_999),
+    ]:
+        if np.any((value < low) | (value > high)):
+            raise ValueError(f"{name} must be in {low}..{high} to encode a SCoPe _id")
+    rcid = rcid_of(ccd, quad)
+    return 10**13 + field * 10**9 + rcid * 10**7 + filterid * 10**6 + seq
+
+
+def is_scope_id(ids) -> np.ndarray:
+    """True where ``ids`` are well-formed 14-digit SCoPe ``_id`` values."""
+    ids = np.asarray(ids, dtype=np.int64)
+    rcid = ids // 10**7 % 100
+    filterid = ids // 10**6 % 10
+    return (ids >= 10**13) & (ids < 2 * 10**13) & (rcid <= 63) & (filterid >= 1) & (filterid <= 3)
+
+
+def decode_id(ids) -> IdParts:
+    """Split SCoPe ``_id`` values into field, ccd, quad, filter and sequence number."""
+    ids = np.asarray(ids, dtype=np.int64)
+    bad = ~is_scope_id(ids)
+    if np.any(bad):
+        raise ValueError(f"not a 14-digit SCoPe _id: {np.atleast_1d(ids[bad])[:5].tolist()}")
+    rcid = ids // 10**7 % 100
+    return IdParts(
+        field=ids // 10**9 % 10**4,
+        ccd=rcid // 4 + 1,
+        quad=rcid % 4 + 1,
+        filter=ids // 10**6 % 10,
+        seq=ids % 10**6,
+    )
+
+
+# --------------------------------------------------------------------------- RawLightCurves
+
+
+@dataclass(frozen=True)
+class RawLightCurves:
+    """Light curves as stored, before cleaning.
+
+    ``meta`` has one row per curve (``META_COLUMNS``; ``nobs`` is the stored point count, like
+    Kowalski's), in the order of ``batch``. ``catflags`` (int32) and ``programid`` (int8) are
+    aligned with the batch's points. ``n_nonfinite_dropped`` counts points a reader dropped
+    because time, mag or magerr was NaN or infinite (only ``read_long_table`` drops points).
+    """
+
+    meta: pd.DataFrame
+    batch: LightCurveBatch
+    catflags: np.ndarray
+    programid: np.ndarray
+    n_nonfinite_dropped: int = 0
+
+    def __post_init__(self) -> None:
+        if list(self.meta.columns) != META_COLUMNS:
+            raise ValueError(f"meta columns must be {META_COLUMNS}, got {list(self.meta.columns)}")
+        if not np.array_equal(self.meta["_id"].to_numpy(), self.batch.ids):
+            raise ValueError("meta['_id'] must equal batch.ids, in the same order")
+        n_points = int(self.batch.offsets[-1])
+        if len(self.catflags) != n_points or len(self.programid) != n_points:
+            raise ValueError("catflags and programid must have one value per batch point")
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def take(self, index: Sequence[int] | np.ndarray) -> RawLightCurves:
+        """The curves at positions ``index``, in that order."""
+        index = np.asarray(index, dtype=np.int64)
+        counts = self.batch.n_points[index]
+        offsets = np.zeros(len(index) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        points = np.repeat(self.batch.offsets[:-1][index] - offsets[:-1], counts) + np.arange(
+            offsets[-1]
+        )
+        batch = LightCurveBatch(
+            ids=self.batch.ids[index],
+            offsets=offsets,
+            t=self.batch.t[points],
+            mag=self.batch.mag[points],
+            magerr=self.batch.magerr[points],
+        )
+        meta = self.meta.iloc[index].reset_index(drop=True)
+        return RawLightCurves(meta, batch, self.catflags[points], self.programid[points])
+
+    @classmethod
+    def concat(cls, parts: Sequence[RawLightCurves]) -> RawLightCurves:
+        """One object holding all curves of ``parts``, in order."""
+        if not parts:
+            return cls.empty()
+        counts = np.concatenate([p.batch.n_points for p in parts])
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        batch = LightCurveBatch(
+            ids=np.concatenate([p.batch.ids for p in parts]),
+            offsets=offsets,
+            t=np.concatenate([p.batch.t for p in parts]),
+            mag=np.concatenate([p.batch.mag for p in parts]),
+            magerr=np.concatenate([p.batch.magerr for p in parts]),
+        )
+        return cls(
+            meta=pd.concat([p.meta for p in parts], ignore_index=True),
+            batch=batch,
+            catflags=np.concatenate([p.catflags for p in parts]),
+            programid=np.concatenate([p.programid for p in parts]),
+            n_nonfinite_dropped=sum(p.n_nonfinite_dropped for p in parts),
+        )
+
+    @classmethod
+    def empty(cls) -> RawLightCurves:
+        """No light curves."""
+        return cls.from_dr_table(LIGHTCURVE_SCHEMA.empty_table(), source="<empty>")
+
+    @classmethod
+    def from_dr_table(
+        cls, table: pa.Table | pa.RecordBatch, source: str, n_nonfinite_dropped: int = 0
+    ) -> RawLightCurves:
+        """Convert rows in the ZTF data-release schema; ``source`` names the origin in errors."""
+        lengths = _list_lengths(table, "hmjd")
+        for name in ("mag", "magerr", "catflags", "programid"):
+            if name in table.column_names:
+                _check_same_lengths(table, name, lengths, source)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        ids = table.column("objectid").to_numpy().astype(np.int64)
+        batch = LightCurveBatch(
+            ids=ids,
+            offsets=offsets,
+            t=_flat(table, "hmjd", np.float64) + HJD_OFFSET,
+            mag=_flat(table, "mag", np.float64),
+            magerr=_flat(table, "magerr", np.float64),
+        )
+        if "programid" in table.column_names:
+            programid = _flat(table, "programid", np.int8)
+        else:
+            programid = np.ones(offsets[-1], dtype=np.int8)
+        return cls(
+            meta=_meta_from_dr(table, lengths),
+            batch=batch,
+            catflags=_flat(table, "catflags", np.int32),
+            programid=programid,
+            n_nonfinite_dropped=n_nonfinite_dropped,
+        )
+
+
+def _list_lengths(table: pa.Table | pa.RecordBatch, name: str) -> np.ndarray:
+    lengths = pc.list_value_length(table.column(name)).fill_null(0)
+    return lengths.to_numpy().astype(np.int64)
+
+
+def _check_same_lengths(
+    table: pa.Table | pa.RecordBatch, name: str, expected: np.ndarray, source: str
+) -> None:
+    bad = np.flatnonzero(_list_lengths(table, name) != expected)
+    if len(bad):
+        objectid = table.column("objectid")[int(bad[0])].as_py()
+        raise ValueError(
+            f"{source}: list column {name!r} has a different length from 'hmjd' "
+            f"for objectid {objectid} (and {len(bad) - 1} more rows)"
+        )
+
+
+def _flat(table: pa.Table | pa.RecordBatch, name: str, dtype: type) -> np.ndarray:
+    values = pc.list_flatten(table.column(name))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+
+
+def _meta_from_dr(table: pa.Table | pa.RecordBatch, lengths: np.ndarray | None) -> pd.DataFrame:
+    """Meta rows; ``lengths`` (points per row) stand in for a missing ``nepochs`` column."""
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return table.column(name).to_numpy().astype(dtype)
+
+    rcid = column("rcid", np.int64)
+    known = rcid >= 0  # rcid -1: a long table that did not say where the curve was observed
+    nobs = column("nepochs", np.int64) if "nepochs" in table.column_names else lengths
+    return pd.DataFrame(
+        {
+            "_id": column("objectid", np.int64),
+            "ra": column("objra", np.float64),
+            "dec": column("objdec", np.float64),
+            "field": column("fieldid", np.int64),
+            "ccd": np.where(known, rcid // 4 + 1, 0),
+            "quad": np.where(known, rcid % 4 + 1, 0),
+            "filter": column("filterid", np.int64),
+            "nobs": nobs,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- reading helpers
+
+
+def read_parquet_checked(path: Path, required: Sequence[str]) -> pd.DataFrame:
+    """Read a whole Parquet table, failing with the path and the missing columns if bad."""
+    parquet = _open_parquet(path, required)
+    try:
+        return parquet.read().to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"cannot read Parquet file {path}: {exc}") from exc
+
+
+def _open_parquet(path: Path, required: Sequence[str]) -> pq.ParquetFile:
+    if not path.is_file():
+        raise FileNotFoundError(f"expected Parquet file {path} does not exist")
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"cannot read Parquet file {path}: {exc}") from exc
+    missing = [c for c in required if c not in parquet.schema_arrow.names]
+    if missing:
+        raise ValueError(
+            f"{path}: missing columns {missing}; expected at least {list(required)} "
+            f"(found {parquet.schema_arrow.names})"
+        )
+    return parquet
+
+
+def rcids_for(ccd: int | None, quad: int | None) -> set[int] | None:
+    """Readout channels selected by optional ccd / quad (None = all)."""
+    if ccd is None and quad is None:
+        return None
+    ccds = range(1, 17) if ccd is None else [ccd]
+    quads = range(1, 5) if quad is None else [quad]
+    return {int(rcid_of(c, q)) for c in ccds for q in quads}
+
+
+class _LightCurvePart:
+    """One table of light curves in DR schema: a Parquet file or an in-memory table."""
+
+    def __init__(self, name: str, table: pa.Table | None = None, path: Path | None = None):
+        self.name = name
+        self._table = table
+        self._path = path
+        self._parquet: pq.ParquetFile | None = None
+
+    def _file(self) -> pq.ParquetFile:
+        if self._parquet is None:
+            self._parquet = _open_parquet(self._path, REQUIRED_COLUMNS)
+        return self._parquet
+
+    def columns(self) -> list[str]:
+        if self._table is not None:
+            return self._table.column_names
+        return self._file().schema_arrow.names
+
+    def read(self, columns: Sequence[str]) -> pa.Table:
+        if self._table is not None:
+            return self._table.select(list(columns))
+        try:
+            return self._file().read(columns=list(columns))
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"cannot read Parquet file {self._path}: {exc}") from exc
+
+    def iter_batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        if self._table is not None:
+            yield from self._table.select(list(columns)).to_batches(max_chunksize=batch_size)
+            return
+        try:
+            yield from self._file().iter_batches(batch_size=batch_size, columns=list(columns))
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"cannot read Parquet file {self._path}: {exc}") from exc
+
+
+def _row_mask(
+    table: pa.Table | pa.RecordBatch,
+    ids: pa.Array | None,
+    rcids: set[int] | None,
+    min_nobs: int,
+) -> pa.Array | None:
+    """Boolean row selection, or None when every row is kept."""
+    masks = []
+    if ids is not None:
+        masks.append(pc.is_in(table.column("objectid"), value_set=ids))
+    if rcids is not None:
+        rcid_values = pa.array(sorted(rcids), type=table.schema.field("rcid").type)
+        masks.append(pc.is_in(table.column("rcid"), value_set=rcid_values))
+    if min_nobs > 0:
+        nobs = (
+            table.column("nepochs")
+            if "nepochs" in table.column_names
+            else pc.list_value_length(table.column("hmjd"))
+        )
+        masks.append(pc.greater_equal(nobs, min_nobs))
+    if not masks:
+        return None
+    mask = masks[0]
+    for other in masks[1:]:
+        mask = pc.and_(mask, other)
+    return mask
+
+
+# --------------------------------------------------------------------------- LocalArchive
+
+
+class LocalArchive:
+    """Read-only access to a local light-curve archive or a directory of IRSA files."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"archive directory {self.root} does not exist")
+        manifest_path = self.root / MANIFEST_NAME
+        self.manifest: dict | None = None
+        self._irsa_table: pa.Table | None = None
+        if manifest_path.is_file():
+            self.manifest = _read_manifest(manifest_path)
+            self._fields = sorted(int(f) for f in self.manifest["fields"])
+        else:
+            self._irsa_table = _read_irsa_directory(self.root)
+            self._fields = sorted(set(self._irsa_table.column("fieldid").to_pylist()))
+
+    def __repr__(self) -> str:
+        kind = "archive" if self.manifest is not None else "IRSA directory"
+        return f"LocalArchive({str(self.root)!r}, {kind}, fields={self._fields})"
+
+    def fields(self) -> list[int]:
+        """Field numbers present."""
+        return list(self._fields)
+
+    def source_ids(
+        self,
+        field: int,
+        ccd: int | None = None,
+        quad: int | None = None,
+        min_nobs: int = 0,
+    ) -> pd.DataFrame:
+        """Light curves of a field (``META_COLUMNS``), without reading their points."""
+        rcids = rcids_for(ccd, quad)
+        frames = []
+        for part in self._parts(field, rcids):
+            # Without a stored nepochs the count needs the hmjd lists: read them only then.
+            count_column = "nepochs" if "nepochs" in part.columns() else "hmjd"
+            table = part.read(SCALAR_COLUMNS + [count_column])
+            mask = _row_mask(table, None, rcids, min_nobs)
+            if mask is not None:
+                table = table.filter(mask)
+            lengths = _list_lengths(table, "hmjd") if count_column == "hmjd" else None
+            frames.append(_meta_from_dr(table, lengths))
+        if not frames:
+            return pd.DataFrame({c: np.zeros(0, dtype=_meta_dtype(c)) for c in META_COLUMNS})
+        return pd.concat(frames, ignore_index=True)
+
+    def iter_light_curves(
+        self,
+        field: int,
+        ids: Iterable[int] | None = None,
+        ccd: int | None = None,
+        quad: int | None = None,
+        batch_size: int = 1000,
+        min_nobs: int = 0,
+    ) -> Iterator[RawLightCurves]:
+        """Stream a field's light curves in batches of at most ``batch_size`` curves."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        rcids = rcids_for(ccd, quad)
+        wanted = None if ids is None else pa.array(np.unique(np.asarray(list(ids), np.int64)))
+        for part in self._parts(field, rcids):
+            if wanted is not None and not _part_has_any(part, wanted):
+                continue
+            columns = [c for c in LIGHTCURVE_SCHEMA.names if c in part.columns()]
+            for record_batch in part.iter_batches(columns, batch_size):
+                mask = _row_mask(record_batch, wanted, rcids, min_nobs)
+                if mask is not None:
+                    record_batch = record_batch.filter(mask)
+                if record_batch.num_rows:
+                    yield RawLightCurves.from_dr_table(record_batch, source=part.name)
+
+    def read_light_curves(self, ids: Iterable[int]) -> RawLightCurves:
+        """The light curves with these ``_id`` values (any field), in the order given."""
+        requested = np.asarray(list(ids), dtype=np.int64)
+        found = RawLightCurves.concat(
+            [
+                chunk
+                for field in self._fields
+                for chunk in self.iter_light_curves(field, ids=requested)
+            ]
+        )
+        position = pd.Index(found.batch.ids).get_indexer(requested)
+        if np.any(position < 0):
+            missing = requested[position < 0]
+            raise KeyError(
+                f"{len(missing)} _id(s) not in archive {self.root}: {missing[:10].tolist()}"
+            )
+        return found.take(position)
+
+    def xmatch_catalog(self, name: str) -> pd.DataFrame:
+        """A cross-match catalogue (``xmatch/<name>.parquet``) as a DataFrame."""
+        path = self._archive_path("xmatch") / f"{name}.parquet"
+        if not path.is_file():
+            available = sorted(p.stem for p in path.parent.glob("*.parquet"))
+            raise FileNotFoundError(
+                f"no cross-match catalogue {name!r} in {path.parent} (available: {available})"
+            )
+        return read_parquet_checked(path, XMATCH_REQUIRED_COLUMNS)
+
+    def alerts(self) -> pd.DataFrame:
+        """ZTF alert rows (``alerts/ZTF_alerts.parquet``)."""
+        return read_parquet_checked(
+            self._archive_path("alerts") / "ZTF_alerts.parquet", ALERT_COLUMNS
+        )
+
+    def truth(self) -> pd.DataFrame | None:
+        """The simulator's truth table, or None if the archive has none."""
+        path = self._archive_path("truth.parquet")
+        return read_parquet_checked(path, ["_id", "class"]) if path.is_file() else None
+
+    def _archive_path(self, name: str) -> Path:
+        if self.manifest is None:
+            raise FileNotFoundError(
+                f"{self.root} is a directory of IRSA light curves: it has no {name!r} "
+                f"(only archives with {MANIFEST_NAME} carry cross-matches, alerts and truth)"
+            )
+        return self.root / name
+
+    def _check_field(self, field: int) -> None:
+        if field not in self._fields:
+            raise ValueError(
+                f"field {field} not in archive {self.root} (available: {self._fields})"
+            )
+
+    def _parts(self, field: int, rcids: set[int] | None) -> list[_LightCurvePart]:
+        self._check_field(field)
+        if self._irsa_table is not None:
+            table = self._irsa_table.filter(pc.equal(self._irsa_table.column("fieldid"), field))
+            return [_LightCurvePart(f"{self.root} (IRSA files, field {field})", table=table)]
+        field_dir = self.root / "lightcurves" / f"field_{field}"
+        if not field_dir.is_dir():
+            raise FileNotFoundError(
+                f"{MANIFEST_NAME} lists field {field} but {field_dir} does not exist"
+            )
+        paths = sorted(field_dir.glob("rc_*.parquet"))
+        if rcids is not None:
+            paths = [p for p in paths if _rcid_of_path(p) in rcids]
+        return [_LightCurvePart(str(p), path=p) for p in paths]
+
+
+def _meta_dtype(column: str) -> type:
+    return np.float64 if column in ("ra", "dec") else np.int64
+
+
+def _part_has_any(part: _LightCurvePart, ids: pa.Array) -> bool:
+    objectids = part.read(["objectid"]).column("objectid")
+    return pc.any(pc.is_in(objectids, value_set=ids)).as_py() or False
+
+
+def _rcid_of_path(path: Path) -> int:
+    try:
+        return int(path.stem.removeprefix("rc_"))
+    except ValueError as exc:
+        raise ValueError(f"{path}: expected a file name rc_<rcid:02d>.parquet") from exc
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read archive manifest {path}: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise ValueError(f"{path}: expected format {ARCHIVE_FORMAT!r}, found {found!r}")
+    fields = manifest.get("fields")
+    if not isinstance(fields, list) or not all(isinstance(f, int) for f in fields):
+        raise ValueError(f"{path}: 'fields' must be a list of field numbers, got {fields!r}")
+    return manifest
+
+
+def _read_irsa_directory(root: Path) -> pa.Table:
+    # irsa.py builds on RawLightCurves from this module, so it is imported here, not at the top.
+    from scope_assets.lightcurves.irsa import find_irsa_files, irsa_dr_table
+
+    files = find_irsa_files(root)
+    if not files:
+        raise FileNotFoundError(
+            f"{root} has no {MANIFEST_NAME} (not a scope-assets archive) and no IRSA light-curve "
+            f"files (*.csv / *.parquet with an 'oid' column)"
+        )
+    log.info("reading %d IRSA light-curve files from %s", len(files), root)
+    return irsa_dr_table(files)

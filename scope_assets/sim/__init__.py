@@ -1,0 +1,45 @@
+"""The sky simulator: deterministic synthetic ZTF fields with known variable-star classes.
+
+``simulate_field`` writes a whole archive (light curves, cross-match catalogues, alerts,
+truth); the pieces are reusable for labelled training curves: ``ztf_cadence`` (observing
+times), ``simulate_light_curve`` / ``draw_variability`` + ``variability_mag`` (class shapes),
+``observe`` / ``ztf_mag_error`` (detection, noise, flags). A labelled, observed r-band curve::
+
+    rng = np.random.default_rng(0)
+    cadence = ztf_cadence(rng, ra_deg=105.0)
+    r = cadence.band(2)
+    offset, var = simulate_light_curve("rrab", cadence.hmjd[r], rng)  # var.period: the label
+    seen = observe(17.0 + offset, cadence.depth[r], cadence.bad[r], rng)
+    t = cadence.hmjd[r][seen.index] + 2400000.5  # HJD; seen.mag, seen.magerr, seen.catflags
+"""
+
+from scope_assets.sim.cadence import Cadence, field_centre, ztf_cadence
+from scope_assets.sim.classes import (
+    CLASS_TAGS,
+    CLASSES,
+    ClassSpec,
+    Variability,
+    draw_variability,
+    simulate_light_curve,
+    variability_mag,
+)
+from scope_assets.sim.field import DEMO_N_SOURCES, simulate_field
+from scope_assets.sim.photometry import Observation, observe, ztf_mag_error
+
+__all__ = [
+    "CLASSES",
+    "CLASS_TAGS",
+    "DEMO_N_SOURCES",
+    "Cadence",
+    "ClassSpec",
+    "Observation",
+    "Variability",
+    "draw_variability",
+    "field_centre",
+    "observe",
+    "simulate_field",
+    "simulate_light_curve",
+    "variability_mag",
+    "ztf_cadence",
+    "ztf_mag_error",
+]
