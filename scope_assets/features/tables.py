@@ -3,7 +3,7 @@
 ``generate-features --lightcurves FILE`` must keep memory bounded by the batch size, not the
 file size. A CSV is first converted block by block to a temporary Parquet file; then the
 distinct ``_id`` values are read (one column), and each batch of ids is read back with a
-predicate filter and parsed by :func:`~scope_assets.lightcurves.irsa.read_long_table`.
+predicate filter and parsed by :func:`~scope_assets.lightcurves.irsa.long_table_to_raw`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from scope_assets.lightcurves.archive import RawLightCurves
-from scope_assets.lightcurves.irsa import read_long_table
+from scope_assets.lightcurves.irsa import long_table_to_raw
 
 
 def _csv_to_parquet(path: Path, target: Path) -> None:
@@ -60,6 +60,4 @@ def iter_long_table(path: str | Path, batch_size: int = 1000) -> Iterator[RawLig
         for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
             table = dataset.to_table(filter=pc.field("_id").isin(pa.array(chunk)))
-            chunk_path = Path(tmp) / "chunk.parquet"
-            pq.write_table(table, chunk_path)
-            yield read_long_table(chunk_path)
+            yield long_table_to_raw(table.to_pandas(), source=str(path))

@@ -173,19 +173,8 @@ class RawLightCurves:
     def take(self, index: Sequence[int] | np.ndarray) -> RawLightCurves:
         """The curves at positions ``index``, in that order."""
         index = np.asarray(index, dtype=np.int64)
-        counts = self.batch.n_points[index]
-        offsets = np.zeros(len(index) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        points = np.repeat(self.batch.offsets[:-1][index] - offsets[:-1], counts) + np.arange(
-            offsets[-1]
-        )
-        batch = LightCurveBatch(
-            ids=self.batch.ids[index],
-            offsets=offsets,
-            t=self.batch.t[points],
-            mag=self.batch.mag[points],
-            magerr=self.batch.magerr[points],
-        )
+        _, points = self.batch.point_index(index)
+        batch = self.batch.subset(index)
         meta = self.meta.iloc[index].reset_index(drop=True)
         return RawLightCurves(meta, batch, self.catflags[points], self.programid[points])
 

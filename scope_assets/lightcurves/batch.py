@@ -42,21 +42,27 @@ class LightCurveBatch:
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         return self.t[a:b], self.mag[a:b], self.magerr[a:b]
 
-    def subset(self, index: np.ndarray) -> LightCurveBatch:
-        """A new batch holding the curves at positions ``index`` (in that order)."""
+    def point_index(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(new offsets, flat point positions) of the curves at positions ``index``."""
         index = np.asarray(index, dtype=np.int64)
         counts = self.n_points[index]
         offsets = np.zeros(len(index) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        take = np.concatenate(
-            [np.arange(self.offsets[i], self.offsets[i + 1]) for i in index]
-        ) if len(index) else np.zeros(0, dtype=np.int64)
+        points = np.repeat(self.offsets[:-1][index] - offsets[:-1], counts) + np.arange(
+            offsets[-1]
+        )
+        return offsets, points
+
+    def subset(self, index: np.ndarray) -> LightCurveBatch:
+        """A new batch holding the curves at positions ``index`` (in that order)."""
+        index = np.asarray(index, dtype=np.int64)
+        offsets, points = self.point_index(index)
         return LightCurveBatch(
             ids=self.ids[index],
             offsets=offsets,
-            t=self.t[take],
-            mag=self.mag[take],
-            magerr=self.magerr[take],
+            t=self.t[points],
+            mag=self.mag[points],
+            magerr=self.magerr[points],
         )
 
     @classmethod

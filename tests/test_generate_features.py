@@ -1,0 +1,119 @@
+"""generate-features on local tables, and the field pipeline's handling of bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scope_assets.cli.features import main as generate_features
+from scope_assets.config import load_config
+from scope_assets.features import field as field_pipeline
+from scope_assets.io import DataLayout, read_parquet
+from scope_assets.lightcurves.archive import LocalArchive
+from scope_assets.lightcurves.source import ArchiveSkySource
+from scope_assets.sim import simulate_field
+
+FAST = ["--max-freq", "10", "--samples-per-peak", "3", "--top-n-periods", "5"]
+
+
+def sinusoid_table(n_curves: int, n_points: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_curves):
+        t = 2458200.0 + np.sort(rng.uniform(0, 400, n_points))
+        period = 0.27 + 0.13 * k  # clear of the terrestrial windows (e.g. 2 c/d)
+        mag = 15 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.01, n_points)
+        rows.append(
+            pd.DataFrame(
+                {"_id": 10296000000000 + k, "hjd": t, "mag": mag, "magerr": 0.01,
+                 "catflags": 0, "filter": "zr", "ra": 100.0 + k, "dec": 5.0}
+            )
+        )
+    return pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=1)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_long_table_features_stream_in_batches(tmp_path, suffix):
+    table = sinusoid_table(5)
+    table.loc[table.index[:3], "mag"] = [np.nan, np.inf, -np.inf]  # dropped, counted
+    short = pd.DataFrame({"_id": 10296000000099, "hjd": 2458200.0 + np.arange(10.0),
+                          "mag": 15.0, "magerr": 0.01, "catflags": 0, "filter": "zr",
+                          "ra": 1.0, "dec": 1.0})
+    table = pd.concat([table, short], ignore_index=True)
+    path = tmp_path / f"lcs{suffix}"
+    table.to_csv(path, index=False) if suffix == ".csv" else table.to_parquet(path)
+    out = tmp_path / "features.parquet"
+    code = generate_features(
+        ["--lightcurves", str(path), "--output", str(out), "--batch-size", "2", *FAST]
+    )
+    assert code == 0
+    df = read_parquet(out)
+    assert sorted(df["_id"].tolist()) == [10296000000000 + k for k in range(5)]  # short one skipped
+    assert df.attrs["feature_generation"]["max_freq"] == 10.0
+    for k in range(5):
+        found = df.loc[df["_id"] == 10296000000000 + k, "period_ELS"].iloc[0]
+        assert found == pytest.approx(0.27 + 0.13 * k, rel=0.01)
+    assert df["Gaia_EDR3__parallax"].isna().all()  # no catalogue given
+
+
+def test_bad_tables_give_clear_errors_and_no_output(tmp_path, capsys):
+    missing = tmp_path / "missing_mag.csv"
+    pd.DataFrame({"_id": [1], "hjd": [2458200.0], "magerr": [0.1]}).to_csv(missing, index=False)
+    out = tmp_path / "out.parquet"
+    assert generate_features(["--lightcurves", str(missing), "--output", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "missing_mag.csv" in err and "mag" in err
+    assert not out.exists()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert generate_features(["--lightcurves", str(empty), "--output", str(out)]) == 2
+    assert "empty.csv" in capsys.readouterr().err
+    assert generate_features(["--lightcurves", str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_config_typo_in_flags_is_reported(tmp_path, capsys):
+    config = tmp_path / "scope.yaml"
+    config.write_text("feature_generation:\n  min_n_lc_pints: 10\n")
+    assert generate_features(["--lightcurves", "x.csv", "--config", str(config)]) == 2
+    assert "min_n_lc_pints" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sky")
+    simulate_field(root / "archive", field=296, n_sources=40, seed=11)
+    return root
+
+
+def test_unknown_field_names_the_field_and_archive(archive):
+    sky = ArchiveSkySource(LocalArchive(archive / "archive"))
+    with pytest.raises(ValueError, match=r"field 999 not in archive .*available: \[296\]"):
+        field_pipeline.fetch_quad_ids(sky, 999, DataLayout(archive))
+
+
+def test_corrupt_archive_file_fails_clearly_without_partial_output(archive, tmp_path):
+    import shutil
+
+    broken = tmp_path / "archive"
+    shutil.copytree(archive / "archive", broken)
+    victim = sorted((broken / "lightcurves" / "field_296").glob("rc_*.parquet"))[0]
+    victim.write_bytes(b"PAR1 garbage")
+    layout = DataLayout(tmp_path)
+    sky = ArchiveSkySource(LocalArchive(broken))
+    with pytest.raises((ValueError, OSError), match=victim.name):
+        field_pipeline.fetch_quad_ids(sky, 296, layout)
+        field_pipeline.clean_field_light_curves(sky, 296, layout, load_config(environ={}))
+    assert not layout.light_curves_file(296).exists()
+
+
+def test_flagged_and_short_curves_are_counted(archive, tmp_path):
+    config = load_config(environ={"SCOPE__FEATURE_GENERATION__MIN_N_LC_POINTS": "400"})
+    layout = DataLayout(tmp_path)
+    sky = ArchiveSkySource(LocalArchive(archive / "archive"))
+    field_pipeline.fetch_quad_ids(sky, 296, layout)
+    summary = field_pipeline.clean_field_light_curves(sky, 296, layout, config).as_dict()
+    assert summary["curves_in"] == 40
+    assert summary["points_flagged"] > 0
+    assert summary["curves_kept"] + summary["curves_too_few_points"] + summary["curves_empty"] == 40
+    assert summary["curves_too_few_points"] > 0
