@@ -24,8 +24,16 @@ def sinusoid_table(n_curves: int, n_points: int = 120, seed: int = 0) -> pd.Data
         mag = 15 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.01, n_points)
         rows.append(
             pd.DataFrame(
-                {"_id": 10296000000000 + k, "hjd": t, "mag": mag, "magerr": 0.01,
-                 "catflags": 0, "filter": "zr", "ra": 100.0 + k, "dec": 5.0}
+                {
+                    "_id": 10296000000000 + k,
+                    "hjd": t,
+                    "mag": mag,
+                    "magerr": 0.01,
+                    "catflags": 0,
+                    "filter": "zr",
+                    "ra": 100.0 + k,
+                    "dec": 5.0,
+                }
             )
         )
     return pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=1)
@@ -35,9 +43,18 @@ def sinusoid_table(n_curves: int, n_points: int = 120, seed: int = 0) -> pd.Data
 def test_long_table_features_stream_in_batches(tmp_path, suffix):
     table = sinusoid_table(5)
     table.loc[table.index[:3], "mag"] = [np.nan, np.inf, -np.inf]  # dropped, counted
-    short = pd.DataFrame({"_id": 10296000000099, "hjd": 2458200.0 + np.arange(10.0),
-                          "mag": 15.0, "magerr": 0.01, "catflags": 0, "filter": "zr",
-                          "ra": 1.0, "dec": 1.0})
+    short = pd.DataFrame(
+        {
+            "_id": 10296000000099,
+            "hjd": 2458200.0 + np.arange(10.0),
+            "mag": 15.0,
+            "magerr": 0.01,
+            "catflags": 0,
+            "filter": "zr",
+            "ra": 1.0,
+            "dec": 1.0,
+        }
+    )
     table = pd.concat([table, short], ignore_index=True)
     path = tmp_path / f"lcs{suffix}"
     table.to_csv(path, index=False) if suffix == ".csv" else table.to_parquet(path)

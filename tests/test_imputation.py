@@ -65,7 +65,9 @@ def test_each_strategy(reference_table):
 
 def test_mean_strategy(tmp_path, reference_table):
     path = tmp_path / "s.yaml"
-    path.write_text("features:\n  catalog:\n    Gaia_EDR3__parallax_error: {impute_strategy: mean}\n")
+    path.write_text(
+        "features:\n  catalog:\n    Gaia_EDR3__parallax_error: {impute_strategy: mean}\n"
+    )
     config = load_config(path, environ={})
     reference = build_imputation_reference(reference_table, config)
     target = feature_table(3, seed=3)
@@ -81,7 +83,9 @@ def test_batch_independent(reference_table):
     target = with_gaps(feature_table(60, seed=4))
     target.loc[30:40, "AllWISE__w2mpro"] = np.nan
     whole, _ = impute_features(target, reference)
-    parts = [impute_features(target.iloc[a:b], reference)[0] for a, b in [(0, 7), (7, 33), (33, 60)]]
+    parts = [
+        impute_features(target.iloc[a:b], reference)[0] for a, b in [(0, 7), (7, 33), (33, 60)]
+    ]
     pd.testing.assert_frame_equal(whole, pd.concat(parts, ignore_index=True), check_like=False)
 
 
@@ -91,7 +95,9 @@ def test_reference_json_round_trip(tmp_path, reference_table):
     back = ImputationReference.from_json(path)
     assert back == reference and back.fingerprint == reference.fingerprint
     target = with_gaps(feature_table(10, seed=5))
-    pd.testing.assert_frame_equal(impute_features(target, back)[0], impute_features(target, reference)[0])
+    pd.testing.assert_frame_equal(
+        impute_features(target, back)[0], impute_features(target, reference)[0]
+    )
 
 
 def test_errors_name_the_problem(tmp_path, reference_table):
