@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+DEMO_LIGHT_CURVES = 400
+"""Light curves in the demo sky: a few minutes of SCoPe-grid period search on 2 cores."""
 
 
 def _dagster_home(root: Path) -> Path:
@@ -42,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     from scope_assets.defs.definitions import DEMO_ASSETS, DEMO_CHECKS, default_resources
     from scope_assets.defs.partitions import DEMO_FIELD
     from scope_assets.io import DataLayout
-    from scope_assets.sim import DEMO_N_SOURCES, simulate_field
+    from scope_assets.sim import simulate_field
 
     field = args.field or DEMO_FIELD
     layout = DataLayout(root)
     if not (layout.archive_dir / "manifest.json").exists():
-        n_sources = args.n_sources or DEMO_N_SOURCES
+        n_sources = args.n_sources or DEMO_LIGHT_CURVES
         print(f"Simulating field {field} ({n_sources} light curves) into {layout.archive_dir} ...")
         simulate_field(layout.archive_dir, field=field, n_sources=n_sources)
     print(f"Materializing field {field} (Dagster instance {home}) ...")
@@ -63,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nOutputs:")
     for event in result.get_asset_materialization_events():
         key = event.asset_key.to_user_string()
-        path = event.materialization.metadata.get("path")
-        print(f"  {key:<24} {path.value if path else ''}")
+        for name, value in event.materialization.metadata.items():
+            if isinstance(value, dg.PathMetadataValue):
+                print(f"  {key:<24} {name:<22} {value.value}")
     print(f"\nBrowse the runs: DAGSTER_HOME={home} .venv/bin/dagster dev -w workspace.yaml")
     return 0
 

@@ -1,0 +1,291 @@
+"""Scoring found periods against catalogue periods, and loaders for the real development set.
+
+The loaders read the read-only development data (``<shared>/data/real``, see its README); nothing
+is copied into the repository. Used by ``tests/test_period_real.py`` and ``bench/real_periods.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+#: harmonic ratios found/true reported as "harmonic" (P/2 and 2P first: eclipsing binaries)
+HARMONIC_RATIOS: tuple[tuple[str, float], ...] = (
+    ("P/2", 0.5),
+    ("2P", 2.0),
+    ("P/3", 1 / 3),
+    ("3P", 3.0),
+    ("P/4", 0.25),
+    ("4P", 4.0),
+    ("P/5", 0.2),
+    ("5P", 5.0),
+)
+#: alias spacings (cycles/day): solar day, sidereal day, year
+ALIAS_SPACINGS = (1.0, 1.0 / 0.99726957, 1.0 / 365.25)
+
+
+def match_label(found: float, true: float, *, tol: float = 0.01) -> str:
+    """Detailed relation of a found period to the true one (days).
+
+    ``"P"`` (|found/true - 1| < tol), ``"P/2"``, ``"2P"``, ``"P/3"`` … ``"5P"`` (same tolerance on
+    the ratio), ``"alias"`` (frequency within ``tol * f`` of ``|h·f_true + n·s|`` for h ∈ {1, 2,
+    1/2}, n = ±1…±3 and s a solar-day, sidereal-day or yearly spacing), else ``"miss"``;
+    ``"nan"`` if either period is not a positive finite number.
+    """
+    if not (math.isfinite(found) and math.isfinite(true) and found > 0 and true > 0):
+        return "nan"
+    r = found / true
+    if abs(r - 1.0) < tol:
+        return "P"
+    for label, h in HARMONIC_RATIOS:
+        if abs(r / h - 1.0) < tol:
+            return label
+    ff, ft = 1.0 / found, 1.0 / true
+    for h in (1.0, 2.0, 0.5):
+        for s in ALIAS_SPACINGS:
+            for k in (1, 2, 3):
+                for sign in (-1.0, 1.0):
+                    fa = abs(h * ft + sign * k * s)
+                    if abs(ff - fa) < tol * max(ff, fa):
+                        return "alias"
+    return "miss"
+
+
+def classify_period_match(found: float, true: float, *, tol: float = 0.01) -> str:
+    """``"exact"``, ``"harmonic"`` (P/2, 2P, … 5P), ``"alias"`` or ``"miss"`` (see :func:`match_label`)."""
+    label = match_label(found, true, tol=tol)
+    if label == "P":
+        return "exact"
+    if label in ("alias", "miss"):
+        return label
+    if label == "nan":
+        return "miss"
+    return "harmonic"
+
+
+# --------------------------------------------------------------------------------------------
+# real light curves
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RealCurve:
+    """One real light curve with its catalogue period (days)."""
+
+    source: str
+    name: str
+    label: str  # broad class / type
+    period: float
+    t: np.ndarray
+    mag: np.ndarray
+    magerr: np.ndarray
+
+
+def default_real_root() -> Path:
+    """``<checkout>/../shared/data/real`` (the shared read-only development set)."""
+    return Path(__file__).resolve().parents[4] / "shared" / "data" / "real"
+
+
+def load_ztfperiodic(
+    root: Path, band: str = "r", objects: Sequence[str] | None = None
+) -> list[RealCurve]:
+    """``ztfperiodic_workflows``: one curve per object in ``band`` (dmag, median-subtracted)."""
+    import pandas as pd
+
+    d = Path(root) / "ztfperiodic_workflows"
+    labels = pd.read_csv(d / "labels.csv")
+    lc = pd.read_csv(d / "lightcurves_long.csv")
+    out = []
+    for _, row in labels.iterrows():
+        name = Path(row["file"]).stem
+        if objects is not None and name not in objects:
+            continue
+        sel = lc[(lc["object"] == name) & (lc["band"] == band)].sort_values("jd")
+        if len(sel) == 0:
+            continue
+        out.append(
+            RealCurve(
+                "ztfperiodic",
+                name,
+                str(row["broad_class"]),
+                float(row["period_guide_d"]),
+                sel["jd"].to_numpy(float),
+                sel["dmag"].to_numpy(float),
+                sel["dmag_err"].to_numpy(float),
+            )
+        )
+    return out
+
+
+def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None) -> list[RealCurve]:
+    """``lcurvemaker_ztf``: per star, all oid files of ``band``, catflags == 0, per-oid median
+    subtracted, concatenated and time-sorted. ``max_hjd`` optionally cuts late points."""
+    import pandas as pd
+
+    d = Path(root) / "lcurvemaker_ztf"
+    labels = pd.read_csv(d / "labels.csv")
+    out = []
+    for _, row in labels.iterrows():
+        parts = []
+        for fname in str(row["ztf_files"]).split(";"):
+            if f"-{band}" not in fname:
+                continue
+            x = pd.read_csv(d / "ztf" / fname)
+            x = x[x["catflags"] == 0]
+            if max_hjd is not None:
+                x = x[x["hjd"] <= max_hjd]
+            if len(x) == 0:
+                continue
+            parts.append(
+                (
+                    x["hjd"].to_numpy(float),
+                    (x["mag"] - x["mag"].median()).to_numpy(float),
+                    x["magerr"].to_numpy(float),
+                )
+            )
+        if not parts:
+            continue
+        t = np.concatenate([p[0] for p in parts])
+        o = np.argsort(t, kind="stable")
+        out.append(
+            RealCurve(
+                "lcurvemaker",
+                str(row["nick"]),
+                str(row["vsx_type"]),
+                float(row["period_d"]),
+                t[o],
+                np.concatenate([p[1] for p in parts])[o],
+                np.concatenate([p[2] for p in parts])[o],
+            )
+        )
+    return out
+
+
+EROS_TYPES = {1: "EB", 2: "CEP", 3: "RRL", 4: "MIRA"}
+
+
+def load_eros1(
+    root: Path,
+    *,
+    band: str = "b",
+    min_quality: int = 2,
+    per_class: int = 10,
+    types: Sequence[int] = (1, 2, 3, 4),
+    max_err: float = 0.5,
+) -> list[RealCurve]:
+    """``eros1_ramp``: first ``per_class`` stars of each type with ``quality >= min_quality``;
+    points with error < ``max_err`` and mag < 24.9; true period = ``period / div_period``."""
+    import pandas as pd
+
+    d = Path(root) / "eros1_ramp"
+    meta = pd.read_csv(d / "train.csv")
+    var = pd.read_csv(d / "train_varlength_features.csv.gz")
+    out = []
+    for typ in types:
+        rows = meta.index[(meta["type"] == typ) & (meta["quality"] >= min_quality)][:per_class]
+        for i in rows:
+            t = np.array(ast.literal_eval(var.loc[i, f"time_points_{band}"]), dtype=float)
+            m = np.array(ast.literal_eval(var.loc[i, f"light_points_{band}"]), dtype=float)
+            e = np.array(ast.literal_eval(var.loc[i, f"error_points_{band}"]), dtype=float)
+            ok = (e < max_err) & (m < 24.9)
+            out.append(
+                RealCurve(
+                    "eros1",
+                    str(meta.iloc[i, 0]),
+                    EROS_TYPES[typ],
+                    float(meta.loc[i, "period"] / meta.loc[i, "div_period"]),
+                    t[ok],
+                    m[ok],
+                    e[ok],
+                )
+            )
+    return out
+
+
+def astropy_ls_period(
+    t: np.ndarray,
+    mag: np.ndarray,
+    magerr: np.ndarray,
+    *,
+    max_freq: float = 48.0,
+    samples_per_peak: float = 10,
+    remove_terrestrial: bool = True,
+    method: str = "fast",
+) -> float:
+    """Best period (days) of astropy's generalised LombScargle on the same grid as ours.
+
+    Evaluated on the full uniform grid (astropy's "fast" method needs a regular grid), then the
+    terrestrial bins are masked. Time is passed relative to its minimum (with absolute HJD
+    astropy's phases lose ~1e-8 rad at 48 c/d).
+    """
+    from astropy.timeseries import LombScargle
+
+    from .grid import TERRESTRIAL_WINDOWS, grid_params, terrestrial_keep
+
+    f0, df, nf = grid_params(float(t.max() - t.min()), float(max_freq), float(samples_per_peak))
+    if nf == 0 or len(t) < 4:
+        return math.nan
+    freqs = f0 + df * np.arange(nf)
+    p = LombScargle(t - t.min(), mag, magerr).power(
+        freqs, method=method, assume_regular_frequency=True
+    )
+    if remove_terrestrial:
+        p = np.where(terrestrial_keep(f0, df, nf, TERRESTRIAL_WINDOWS).astype(bool), p, -np.inf)
+    return float(1.0 / freqs[np.nanargmax(p)])
+
+
+def recovery_table(
+    curves: Sequence[RealCurve],
+    *,
+    algorithms: Sequence[str] = ("ELS_ECE_EAOV", "ELS"),
+    max_freq: float | Sequence[float] = 48.0,
+    with_astropy: bool = True,
+    tol: float = 0.01,
+    **kwargs,
+):
+    """Run :func:`find_periods` on the curves (one batch per distinct ``max_freq``) and return a
+    DataFrame: object, class, catalogue period, and per algorithm the found period and its
+    :func:`match_label` (plus astropy's LombScargle on the same grid when ``with_astropy``).
+
+    ``max_freq`` (cycles/day) may be one value per curve.
+    """
+    import pandas as pd
+
+    from scope_assets.lightcurves.batch import LightCurveBatch
+
+    from .search import find_periods
+
+    mf = np.broadcast_to(np.asarray(max_freq, dtype=float), (len(curves),))
+    found = {a: np.full(len(curves), np.nan) for a in algorithms}
+    for fmax in np.unique(mf):
+        idx = np.flatnonzero(mf == fmax)
+        batch = LightCurveBatch.from_curves(
+            idx, [(curves[i].t, curves[i].mag, curves[i].magerr) for i in idx]
+        )
+        res = find_periods(batch, algorithms=algorithms, max_freq=float(fmax), **kwargs)
+        for a in algorithms:
+            found[a][idx] = res[a].period
+    rows = []
+    for i, c in enumerate(curves):
+        row = {"source": c.source, "object": c.name, "class": c.label, "n": len(c.t)}
+        row["P_cat"] = c.period
+        for a in algorithms:
+            row[f"P_{a}"] = found[a][i]
+            row[a] = match_label(found[a][i], c.period, tol=tol)
+        if with_astropy:
+            good = np.isfinite(c.t) & np.isfinite(c.mag) & np.isfinite(c.magerr) & (c.magerr > 0)
+            p = astropy_ls_period(
+                c.t[good],
+                c.mag[good],
+                c.magerr[good],
+                max_freq=float(mf[i]),
+                samples_per_peak=kwargs.get("samples_per_peak", 10),
+                remove_terrestrial=kwargs.get("remove_terrestrial", True),
+            )
+            row["P_astropy"] = p
+            row["astropy"] = match_label(p, c.period, tol=tol)
+        rows.append(row)
+    return pd.DataFrame(rows)

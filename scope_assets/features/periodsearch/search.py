@@ -1,0 +1,215 @@
+"""Batched period search: SCoPe's ELS / ECE / EAOV / ELS_ECE_EAOV periods for a LightCurveBatch.
+
+Algorithms (names are SCoPe's column suffixes, ``period_<ALG>``; ``LS``, ``CE``, ``AOV`` and
+``LS_CE_AOV`` are accepted as aliases):
+
+* ``ELS``: generalised Lomb-Scargle (floating mean, weights 1/σ², Zechmeister & Kürster 2009),
+  astropy's "standard" normalisation; maximum wins.
+* ``ECE``: conditional entropy, 20 phase × 10 magnitude bins (see :func:`_kernels.ce_mag_bins`
+  for the rescaling); minimum wins.
+* ``EAOV``: analysis of variance, 20 phase bins, unweighted; maximum wins.
+* ``ELS_ECE_EAOV``: the candidates are the ``top_n_periods`` highest *isolated* LS peaks and the
+  ``top_n_periods`` deepest isolated CE minima; each candidate is refined by evaluating AOV on the
+  ``refine_steps`` grid bins either side; the candidate with the largest AOV F wins.
+
+Peaks are isolated in log-period: local extrema of the periodogram, taken best first, dropping any
+within ``min_log_separation`` in ``|ln P|`` of one already taken (default 1e-3, i.e. periods within
+0.1 % are one peak). SCoPe's raw argsort instead spends all N slots on the bins of one or two peaks.
+
+Significance, one scale for all algorithms: the z-score of the chosen bin against the periodogram
+on the kept grid, ``(v - mean) / std`` for LS and AOV and ``(mean - v) / std`` for CE, so higher is
+always more significant. For ELS_ECE_EAOV the chosen bin's AOV F is scored against the AOV
+periodogram's mean/std on every ``sig_stride``-th kept bin (default 16), which does not need the
+exhaustive AOV. (SCoPe itself reports the z-score for single algorithms but the raw F for nested.)
+``pdot`` is always 0 (SCoPe hard-codes ``doUsePDot=False``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from scope_assets.lightcurves.batch import LightCurveBatch
+
+from . import _kernels as K
+from .grid import TERRESTRIAL_WINDOWS
+
+#: canonical SCoPe name of every accepted algorithm name
+ALGORITHM_ALIASES: dict[str, str] = {
+    "ELS": "ELS",
+    "LS": "ELS",
+    "ECE": "ECE",
+    "CE": "ECE",
+    "EAOV": "EAOV",
+    "AOV": "EAOV",
+    "ELS_ECE_EAOV": "ELS_ECE_EAOV",
+    "LS_CE_AOV": "ELS_ECE_EAOV",
+}
+_ALG_INDEX = {"ELS": K.ALG_LS, "ECE": K.ALG_CE, "EAOV": K.ALG_AOV, "ELS_ECE_EAOV": K.ALG_NESTED}
+DEFAULT_ALGORITHMS = ("ELS", "ECE", "EAOV", "ELS_ECE_EAOV")
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """Period-search output of one algorithm for every light curve of a batch (row = curve).
+
+    ``period`` (days, float64), ``significance`` (z-score, see module doc), ``pdot`` (zeros) have
+    shape (n,); ``top_periods``/``top_significances`` (n, top_n) hold the isolated peaks best
+    first, NaN-padded (for ELS_ECE_EAOV: the refined candidates ranked by AOV F).
+    ``n_frequencies`` is the size of each curve's uniform grid before terrestrial masking (0 when
+    unusable). Unusable light curves (< 4 good points, zero baseline, constant magnitude,
+    empty grid; for AOV and nested also ≤ 20 points) are NaN.
+    """
+
+    algorithm: str
+    period: np.ndarray
+    significance: np.ndarray
+    pdot: np.ndarray
+    top_periods: np.ndarray
+    top_significances: np.ndarray
+    n_frequencies: np.ndarray
+
+    @property
+    def frequency(self) -> np.ndarray:
+        """Best frequency (cycles/day)."""
+        return 1.0 / self.period
+
+
+def canonical_algorithm(name: str) -> str:
+    """SCoPe name (ELS, ECE, EAOV, ELS_ECE_EAOV) of an algorithm name or alias."""
+    try:
+        return ALGORITHM_ALIASES[name.upper()]
+    except KeyError:
+        raise ValueError(
+            f"unknown period algorithm {name!r}; expected one of {sorted(ALGORITHM_ALIASES)}"
+        ) from None
+
+
+def find_periods(
+    batch: LightCurveBatch,
+    *,
+    algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
+    max_freq: float = 48.0,
+    samples_per_peak: float = 10,
+    remove_terrestrial: bool = True,
+    top_n_periods: int = 50,
+    baseline_days: float | None = None,
+    n_threads: int | None = None,
+    min_log_separation: float = 1e-3,
+    refine_steps: int | None = None,
+    sig_stride: int = 16,
+    ls_method: str = "fast",
+) -> dict[str, PeriodResult]:
+    """Best periods of every light curve of ``batch`` for each requested algorithm.
+
+    Grid (cycles/day): SCoPe's ``2/T … max_freq`` in steps of ``1/(samples_per_peak·T)`` with ``T``
+    the light curve's own baseline (``baseline_days=None``) or the fixed ``baseline_days``; never a
+    property of the batch. ``remove_terrestrial`` masks SCoPe's terrestrial windows.
+    ``top_n_periods`` is both the number of candidates per algorithm of the nested search and the
+    width of ``top_periods``. ``refine_steps`` (default ``samples_per_peak // 2``) is the AOV
+    refinement half-width, in grid steps, around each nested candidate.
+
+    ``ls_method="fast"`` computes the GLS periodogram from sums on a decimated grid plus
+    band-limited interpolation (absolute power error ≲1e-6, measured ≤ 6e-7 on the real
+    development set) and re-evaluates exactly every bin within 1e-4 of the maximum, so the best
+    period is the one ``ls_method="direct"`` (exhaustive float64 trig recurrence) finds; z-scores
+    differ from it by ~1e-6 relative.
+
+    Points with a non-finite time, magnitude or error, or an error ≤ 0, are ignored (CE and AOV
+    do not use the errors otherwise). Light curves are searched in parallel (``n_threads``, default
+    all numba threads), each light curve on one thread, so results never depend on the thread
+    count either.
+
+    Returns a dict keyed by the names as given in ``algorithms``.
+    """
+    names = list(algorithms)
+    if not names:
+        raise ValueError("no algorithm requested")
+    canon = {name: canonical_algorithm(name) for name in names}
+    if not (max_freq > 0 and samples_per_peak > 0):
+        raise ValueError("max_freq and samples_per_peak must be positive")
+    if baseline_days is not None and not baseline_days > 0:
+        raise ValueError("baseline_days must be positive or None")
+    if top_n_periods < 1:
+        raise ValueError("top_n_periods must be >= 1")
+    if sig_stride < 1:
+        raise ValueError("sig_stride must be >= 1")
+    refine = int(samples_per_peak // 2) if refine_steps is None else int(refine_steps)
+    if refine < 0:
+        raise ValueError("refine_steps must be >= 0")
+    if ls_method not in ("fast", "direct"):
+        raise ValueError("ls_method must be 'fast' or 'direct'")
+
+    flags = np.zeros(K.N_ALGS, dtype=np.uint8)
+    for c in set(canon.values()):
+        flags[_ALG_INDEX[c]] = 1
+    n = len(batch)
+    best_f = np.full((n, K.N_ALGS), np.nan)
+    sig = np.full((n, K.N_ALGS), np.nan)
+    topf = np.full((n, K.N_ALGS, top_n_periods), np.nan)
+    topz = np.full((n, K.N_ALGS, top_n_periods), np.nan)
+    nf = np.zeros(n, dtype=np.int64)
+    windows = TERRESTRIAL_WINDOWS if remove_terrestrial else np.zeros((0, 2))
+    if n:
+        old = numba.get_num_threads()
+        threads = (
+            old
+            if n_threads is None
+            else max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+        )
+        numba.set_num_threads(threads)
+        try:
+            with numba.parallel_chunksize(1):
+                K.search_batch(
+                    np.ascontiguousarray(batch.offsets, dtype=np.int64),
+                    np.ascontiguousarray(batch.t, dtype=np.float64),
+                    np.ascontiguousarray(batch.mag, dtype=np.float64),
+                    np.ascontiguousarray(batch.magerr, dtype=np.float64),
+                    float(max_freq),
+                    float(samples_per_peak),
+                    math.nan if baseline_days is None else float(baseline_days),
+                    np.ascontiguousarray(windows, dtype=np.float64),
+                    flags,
+                    int(top_n_periods),
+                    float(min_log_separation),
+                    refine,
+                    int(sig_stride),
+                    ls_method == "fast",
+                    best_f,
+                    sig,
+                    topf,
+                    topz,
+                    nf,
+                )
+        finally:
+            numba.set_num_threads(old)
+
+    out: dict[str, PeriodResult] = {}
+    for name, c in canon.items():
+        a = _ALG_INDEX[c]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[name] = PeriodResult(
+                algorithm=c,
+                period=1.0 / best_f[:, a],
+                significance=sig[:, a].copy(),
+                pdot=np.zeros(n),
+                top_periods=1.0 / topf[:, a, :],
+                top_significances=topz[:, a, :].copy(),
+                n_frequencies=nf.copy(),
+            )
+    return out
+
+
+def find_periods_arrays(
+    t: np.ndarray,
+    mag: np.ndarray,
+    magerr: np.ndarray,
+    **kwargs,
+) -> dict[str, PeriodResult]:
+    """:func:`find_periods` for a single light curve given as arrays (t in days, HJD)."""
+    batch = LightCurveBatch.from_curves(np.zeros(1, dtype=np.int64), [(t, mag, magerr)])
+    return find_periods(batch, **kwargs)
