@@ -27,6 +27,7 @@ lint: install
 
 bench-features: install
 	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_field_features.py
 
 bench-inference: install
 	$(BIN)/python bench/bench_inference.py

@@ -1,22 +1,23 @@
 """All Dagster definitions of the project, assembled in one place."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
+from scope_assets.defs.ml_assets import INFERENCE_ASSETS, ML_ASSETS, ML_CHECKS
+from scope_assets.defs.report_assets import REPORT_ASSETS, dnn_xgb_comparison
 
 field_pipeline_job = dg.define_asset_job(
     "field_pipeline",
-    selection=dg.AssetSelection.assets(*FIELD_ASSETS),
-    description="IDs → cleaned light curves → features → imputed features for one ZTF field.",
+    selection=dg.AssetSelection.assets(*FIELD_ASSETS, *INFERENCE_ASSETS, dnn_xgb_comparison),
+    description="IDs → light curves → features → imputed features → XGB/DNN scores → combined "
+    "catalogue → comparison report, for one ZTF field.",
 )
 
-
-DEMO_ASSETS = FIELD_ASSETS
-DEMO_CHECKS = FIELD_CHECKS
+DEMO_ASSETS = [*FIELD_ASSETS, *INFERENCE_ASSETS, dnn_xgb_comparison]
+"""What ``make demo`` materializes for the demo field (models come committed in ``models/``)."""
+DEMO_CHECKS = [*FIELD_CHECKS, *ML_CHECKS]
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
@@ -26,8 +27,8 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=FIELD_ASSETS,
-        asset_checks=FIELD_CHECKS,
+        assets=[*FIELD_ASSETS, *ML_ASSETS, *REPORT_ASSETS],
+        asset_checks=[*FIELD_CHECKS, *ML_CHECKS],
         jobs=[field_pipeline_job],
         resources=default_resources(),
     )
