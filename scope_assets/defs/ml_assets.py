@@ -1,0 +1,378 @@
+"""ML assets (thin wrappers over ``scope_assets.ml``): training set → per-class models →
+per-field XGB/DNN predictions → combined catalogue.
+
+- ``training_set``: the labelled training table (simulated sky through the feature code, or a
+  given SCoPe-format table).
+- ``xgb_models`` / ``dnn_models``: partitioned by class tag; each partition trains one binary
+  classifier into ``<models>/<alg>/<group>/<tag>/`` (model file + ``manifest.json``).
+- ``xgb_predictions`` / ``dnn_predictions``: partitioned by field; score the field's imputed
+  features with every model of the group (SCoPe's ``preds_<alg>`` layout).
+- ``combined_predictions``: ``preds_dnn_xgb/field_<f>.parquet``.
+"""
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from resources.storage import StorageResource
+from scope_assets.defs.metadata import counts_markdown, table_metadata
+from scope_assets.defs.partitions import field_partitions
+from scope_assets.ml.labels import DEMO_GROUP, DEMO_TAGS
+
+GROUP = "ml"
+
+class_tag_partitions = dg.StaticPartitionsDefinition(list(DEMO_TAGS))
+"""One partition per classifier of the demo group (the classes the simulator can label)."""
+
+
+class TrainingSetConfig(dg.Config):
+    """Where the training set comes from."""
+
+    source_table: str = ""
+    """A SCoPe-format training table (.parquet/.h5/.csv) to use as is; empty: simulate."""
+    n_sources: int = 1500
+    """Light curves of the simulated training sky."""
+    seed: int = 20240515
+    rebuild: bool = False
+    workers: int = 0
+    """Processes for the training-set features (0: every CPU)."""
+
+
+class TrainConfig(dg.Config):
+    """Training knobs (SCoPe's defaults; the DNN learning rate is applied as given)."""
+
+    group: str = DEMO_GROUP
+    scaling_method: str = "min_max"
+    seed: int = 42
+    xgb_cv: bool = False
+    dnn_epochs: int = 150
+    dnn_batch_size: int = 64
+    dnn_learning_rate: float = 3e-4
+    dnn_patience: int = 15
+
+
+class InferenceConfig(dg.Config):
+    """Per-run knobs of the prediction assets."""
+
+    group: str = DEMO_GROUP
+    batch_size: int = 100_000
+    flag_ids: bool = True
+    write_csv: bool = False
+
+
+def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    if df.empty:
+        return "(empty)"
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    for row in df.itertuples(index=False):
+        cells = [
+            format(v, floatfmt) if isinstance(v, float) and np.isfinite(v) else str(v) for v in row
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"parquet"},
+    description="Labelled training table: the simulated training sky through the feature code "
+    "(or a given SCoPe training set), with SCoPe label columns.",
+)
+def training_set(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: TrainingSetConfig
+) -> dg.MaterializeResult:
+    from scope_assets.io import read_table, write_parquet
+    from scope_assets.ml.training_set import (
+        demo_training_set,
+        label_counts,
+        training_set_fingerprint,
+        training_set_path,
+    )
+
+    layout = storage.layout()
+    scope_config = storage.scope_config()
+    path = training_set_path(layout.training_dir)
+    if config.source_table:
+        df = read_table(config.source_table)
+        df.attrs.setdefault("training_set_source", config.source_table)
+        df.attrs["training_set_fingerprint"] = training_set_fingerprint(df)
+        write_parquet(df, path)
+    else:
+        done = {"n": 0}
+
+        def progress(n: int) -> None:
+            done["n"] += n
+            if done["n"] % 500 < n:
+                context.log.info(f"training-set features: {done['n']} light curves")
+
+        df, path = demo_training_set(
+            layout.training_dir,
+            scope_config,
+            n_sources=config.n_sources,
+            seed=config.seed,
+            rebuild=config.rebuild,
+            workers=config.workers or None,
+            progress=progress,
+        )
+    counts = label_counts(df, scope_config.training.threshold)
+    return dg.MaterializeResult(
+        metadata=table_metadata(path, df.drop(columns=["dmdt"], errors="ignore"))
+        | {
+            "label_counts": dg.MetadataValue.md(counts_markdown(counts, "positives ≥ 0.7")),
+            "fingerprint": dg.MetadataValue.text(str(df.attrs.get("training_set_fingerprint"))),
+            "source": dg.MetadataValue.text(str(df.attrs.get("training_set_source", ""))),
+        }
+    )
+
+
+def _train(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: TrainConfig, algorithm: str
+) -> dg.MaterializeResult:
+    from scope_assets.io import read_parquet
+    from scope_assets.ml.demo import train_options
+    from scope_assets.ml.training_set import training_set_path
+
+    tag = context.partition_key
+    layout = storage.layout()
+    scope_config = storage.scope_config()
+    path = training_set_path(layout.training_dir)
+    if not path.exists():
+        raise FileNotFoundError(f"no training set: {path} is missing (materialize training_set)")
+    df = read_parquet(path)
+    options = train_options(
+        scope_config,
+        seed=config.seed,
+        scaling=None if config.scaling_method == "none" else config.scaling_method,
+        cv=config.xgb_cv,
+        epochs=config.dnn_epochs,
+        batch_size=config.dnn_batch_size,
+        learning_rate=config.dnn_learning_rate,
+        patience=config.dnn_patience,
+    )
+    from scope_assets.ml.train import train_model
+
+    result = train_model(
+        df, tag, algorithm, scope_config, storage.models_root(),
+        group=config.group, options=options, log=context.log.info,
+    )  # fmt: skip
+    metrics = result.manifest.metrics
+    rows = [
+        {"set": s, **{k: metrics[s][k] for k in ("roc_auc", "accuracy", "precision", "recall", "f1_score")},
+         "n": metrics[s]["n"], "positives": metrics[s]["n_positive"]}
+        for s in ("train", "val", "test")
+    ]  # fmt: skip
+    test_auc = metrics["test"]["roc_auc"]
+    return dg.MaterializeResult(
+        metadata={
+            "model_dir": dg.MetadataValue.path(str(result.model_dir)),
+            "model_file": dg.MetadataValue.path(str(result.model_path)),
+            "manifest": dg.MetadataValue.path(str(result.model_dir / "manifest.json")),
+            "stats_files": dg.MetadataValue.json(
+                {k: str(v) for k, v in result.stats_files.items()}
+            ),
+            "test_roc_auc": dg.MetadataValue.float(
+                float(test_auc) if test_auc is not None else float("nan")
+            ),
+            "metrics": dg.MetadataValue.md(_md_table(pd.DataFrame(rows))),
+            "n_features": dg.MetadataValue.int(len(result.manifest.features)),
+            "training_set_fingerprint": dg.MetadataValue.text(
+                result.manifest.training_set_fingerprint
+            ),
+            "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=class_tag_partitions,
+    group_name=GROUP,
+    kinds={"xgboost"},
+    deps=[training_set],
+    description="One binary XGBoost booster per class (SCoPe's parameters), with its manifest.",
+)
+def xgb_models(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: TrainConfig
+) -> dg.MaterializeResult:
+    return _train(context, storage, config, "xgb")
+
+
+@dg.asset(
+    partitions_def=class_tag_partitions,
+    group_name=GROUP,
+    kinds={"keras"},
+    deps=[training_set],
+    description="SCoPe's two-branch DNN (features + dm-dt) per class, Keras 3, with its manifest.",
+)
+def dnn_models(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: TrainConfig
+) -> dg.MaterializeResult:
+    return _train(context, storage, config, "dnn")
+
+
+# --------------------------------------------------------------------------- inference
+
+
+def _predict(
+    context: dg.AssetExecutionContext,
+    storage: StorageResource,
+    config: InferenceConfig,
+    algorithm: str,
+) -> dg.MaterializeResult:
+    from scope_assets.io import read_parquet
+    from scope_assets.ml.inference import predict_field
+    from scope_assets.ml.models import load_models
+
+    field = int(context.partition_key)
+    layout = storage.layout()
+    scope_config = storage.scope_config()
+    models = load_models(storage.models_root(), algorithm, config.group, config=scope_config)
+    context.log.info(f"{len(models)} {algorithm} models: {[m.tag for m in models]}")
+    result = predict_field(
+        layout, field, algorithm, models, scope_config,
+        batch_size=config.batch_size, flag_ids=config.flag_ids, write_csv=config.write_csv,
+    )  # fmt: skip
+    preds = read_parquet(result.path)
+    summary = pd.DataFrame(
+        [
+            {
+                "class": m.column,
+                "mean": float(preds[m.column].mean()) if len(preds) else float("nan"),
+                "≥ 0.5": int((preds[m.column] >= 0.5).sum()),
+                "≥ 0.7": int((preds[m.column] >= 0.7).sum()),
+            }
+            for m in models
+        ]
+    )
+    rate = result.rows_in / result.seconds if result.seconds else 0.0
+    return dg.MaterializeResult(
+        metadata=table_metadata(result.path, preds, _md_table(summary))
+        | {
+            "rows_in": dg.MetadataValue.int(result.rows_in),
+            "rows_dropped": dg.MetadataValue.int(result.rows_dropped),
+            "models": dg.MetadataValue.json(result.models),
+            "meta_json": dg.MetadataValue.path(str(result.meta_path)),
+            "flagged_json": dg.MetadataValue.path(str(result.flagged_path or "")),
+            "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
+            "rows_per_second": dg.MetadataValue.float(round(rate, 1)),
+        }
+    )
+
+
+_MODEL_DEP = {"partition_mapping": dg.AllPartitionMapping()}
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet", "xgboost"},
+    deps=[dg.AssetDep("imputed_features"), dg.AssetDep(xgb_models, **_MODEL_DEP)],
+    description="XGBoost scores of every source of the field (preds_xgb/field_<f>/).",
+)
+def xgb_predictions(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: InferenceConfig
+) -> dg.MaterializeResult:
+    return _predict(context, storage, config, "xgb")
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet", "keras"},
+    deps=[dg.AssetDep("imputed_features"), dg.AssetDep(dnn_models, **_MODEL_DEP)],
+    description="DNN scores of every source of the field (preds_dnn/field_<f>/).",
+)
+def dnn_predictions(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: InferenceConfig
+) -> dg.MaterializeResult:
+    return _predict(context, storage, config, "dnn")
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"parquet"},
+    deps=[xgb_predictions, dnn_predictions],
+    description="DNN and XGB catalogues joined on _id (preds_dnn_xgb/field_<f>.parquet).",
+)
+def combined_predictions(
+    context: dg.AssetExecutionContext, storage: StorageResource
+) -> dg.MaterializeResult:
+    from scope_assets.ml.combine import combine_field_predictions
+
+    field = int(context.partition_key)
+    result = combine_field_predictions(storage.layout(), field)
+    md = counts_markdown(
+        {"DNN rows": result.rows_dnn, "XGB rows": result.rows_xgb, "joined": result.rows}
+    )
+    return dg.MaterializeResult(
+        metadata=table_metadata(result.path, result.frame, md)
+        | {"fields_json": dg.MetadataValue.path(str(result.fields_json))}
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _predictions_check(asset, algorithm: str):
+    @dg.asset_check(
+        asset=asset,
+        name=f"{algorithm}_predictions_match_scope_format",
+        partitions_def=field_partitions,
+        blocking=True,
+        description="SCoPe's column order, unique _id, survey ids never null, scores in [0, 1] "
+        "rounded to 2 decimals, one row per imputed source.",
+    )
+    def check(
+        context: dg.AssetCheckExecutionContext, storage: StorageResource
+    ) -> dg.AssetCheckResult:
+        import pyarrow.parquet as pq
+
+        from scope_assets.io import read_parquet
+        from scope_assets.ml.inference import SURVEY_ID_COLUMNS
+
+        field = int(context.partition_key)
+        layout = storage.layout()
+        preds = read_parquet(layout.preds_file(algorithm, field))
+        scores = [c for c in preds.columns if c.endswith(f"_{algorithm}")]
+        head = ["_id", *(["obj_id"] if "obj_id" in preds.columns else []), *SURVEY_ID_COLUMNS,
+                "ra", "dec", "period", "field", "ccd", "quad",
+                *(["filter"] if "filter" in preds.columns else [])]  # fmt: skip
+        problems = []
+        if list(preds.columns) != head + scores:
+            problems.append(f"column order {list(preds.columns)}")
+        if preds["_id"].duplicated().any():
+            problems.append("duplicated _id")
+        if preds[SURVEY_ID_COLUMNS].isna().any().any():
+            problems.append("null survey ids")
+        values = preds[scores].to_numpy(dtype=float)
+        if len(values) and (np.nanmin(values) < 0 or np.nanmax(values) > 1):
+            problems.append("scores outside [0, 1]")
+        if len(values) and not np.allclose(values, np.round(values, 2), atol=1e-9, equal_nan=True):
+            problems.append("scores not rounded to 2 decimals")
+        imputed = layout.imputed_features_file(field)
+        expected = pq.ParquetFile(imputed).metadata.num_rows if imputed.exists() else None
+        if expected is not None and expected != len(preds):
+            problems.append(f"{len(preds)} prediction rows for {expected} imputed rows")
+        return dg.AssetCheckResult(
+            passed=not problems,
+            metadata={
+                "problems": dg.MetadataValue.json(problems),
+                "rows": len(preds),
+                "score_columns": dg.MetadataValue.json(scores),
+            },  # fmt: skip
+        )
+
+    return check
+
+
+xgb_predictions_format = _predictions_check(xgb_predictions, "xgb")
+dnn_predictions_format = _predictions_check(dnn_predictions, "dnn")
+
+TRAINING_ASSETS = [training_set, xgb_models, dnn_models]
+INFERENCE_ASSETS = [xgb_predictions, dnn_predictions, combined_predictions]
+ML_ASSETS = TRAINING_ASSETS + INFERENCE_ASSETS
+ML_CHECKS = [xgb_predictions_format, dnn_predictions_format]

@@ -1,0 +1,193 @@
+"""Report assets (thin wrappers over ``scope_assets.analysis``): PNG files under the data root
+plus the numbers and inline images in Dagster metadata.
+
+- ``training_stats``: label distribution, per-class statistics (val/test) of every model,
+  SCoPe's ``assemble-training-stats`` files and the DNN-vs-XGB recall/precision scatter.
+- ``feature_importance``: XGB ``get_score()`` per class and the top-N-features bar chart.
+- ``dnn_xgb_comparison`` (per field) and ``dnn_xgb_comparison_all`` (every combined field):
+  score histograms, 2-D agreement heatmaps and the agreement fraction at 0.5 per class.
+"""
+
+import dagster as dg
+
+from resources.storage import StorageResource
+from scope_assets.defs.ml_assets import (
+    _md_table,
+    combined_predictions,
+    dnn_models,
+    training_set,
+    xgb_models,
+)
+from scope_assets.defs.partitions import field_partitions
+from scope_assets.ml.labels import DEMO_GROUP
+
+GROUP = "reports"
+_ALL = {"partition_mapping": dg.AllPartitionMapping()}
+
+
+class ReportConfig(dg.Config):
+    group: str = DEMO_GROUP
+    set_name: str = "test"
+    top_n: int = 10
+
+
+def _image(path) -> dict:
+    from scope_assets.analysis.plots import png_markdown
+
+    name = path.stem
+    return {
+        f"{name}_png": dg.MetadataValue.path(str(path)),
+        f"{name}_preview": dg.MetadataValue.md(png_markdown(path, name)),
+    }
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"png"},
+    deps=[training_set, dg.AssetDep(xgb_models, **_ALL), dg.AssetDep(dnn_models, **_ALL)],
+    description="Training label distribution, per-class statistics (accuracy, precision, recall, "
+    "F1, ROC AUC on val/test) and the DNN-vs-XGB recall/precision scatter.",
+)
+def training_stats(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: ReportConfig
+) -> dg.MaterializeResult:
+    from scope_assets.analysis.training import (
+        assemble_training_stats,
+        label_distribution,
+        plot_label_distribution,
+        plot_recall_precision,
+        training_stats_table,
+    )
+    from scope_assets.io import read_parquet, write_csv
+    from scope_assets.ml.training_set import training_set_path
+
+    layout = storage.layout()
+    models_root = storage.models_root()
+    threshold = storage.scope_config().training.threshold
+    out_dir = layout.reports_dir / "training"
+    metadata: dict = {}
+    ts_path = training_set_path(layout.training_dir)
+    if ts_path.exists():
+        labels = label_distribution(read_parquet(ts_path), threshold)
+        metadata |= _image(
+            plot_label_distribution(labels, out_dir / "label_distribution.png", threshold)
+        )
+        metadata["label_counts"] = dg.MetadataValue.json({k: int(v) for k, v in labels.items()})
+    stats = training_stats_table(models_root, config.group)
+    if stats.empty:
+        raise FileNotFoundError(f"no trained models of group {config.group!r} under {models_root}")
+    write_csv(stats, out_dir / "training_stats.csv")
+    metadata |= _image(
+        plot_recall_precision(stats, out_dir / "recall_precision.png", config.set_name)
+    )
+    copied = {}
+    for algorithm in ("xgb", "dnn"):
+        try:
+            assembled = assemble_training_stats(
+                models_root, algorithm, config.group, layout.root, set_name=config.set_name
+            )
+        except FileNotFoundError as exc:
+            context.log.warning(str(exc))
+            continue
+        copied[algorithm] = str(assembled.stats_dir)
+    shown = stats[stats["set"] == config.set_name].drop(columns=["set"])
+    metadata |= {
+        "stats_table": dg.MetadataValue.md(_md_table(shown)),
+        "stats_csv": dg.MetadataValue.path(str(out_dir / "training_stats.csv")),
+        "assembled_stats_dirs": dg.MetadataValue.json(copied),
+        "n_models": dg.MetadataValue.int(
+            int(stats[["tag", "algorithm"]].drop_duplicates().shape[0])
+        ),
+    }
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"png", "json"},
+    deps=[dg.AssetDep(xgb_models, **_ALL)],
+    description="XGB feature importance per class (get_score weight) and the top features "
+    "across classifiers.",
+)
+def feature_importance(
+    context: dg.AssetExecutionContext, storage: StorageResource, config: ReportConfig
+) -> dg.MaterializeResult:
+    from scope_assets.analysis.training import (
+        plot_top_features,
+        top_features,
+        write_importance_json,
+        xgb_importances,
+    )
+    from scope_assets.io import write_csv
+
+    layout = storage.layout()
+    importances = xgb_importances(storage.models_root(), config.group)
+    if not importances:
+        raise FileNotFoundError(f"no XGB importance files for group {config.group!r}")
+    out_dir = layout.root / "xgb_feature_importance"
+    files = write_importance_json(importances, out_dir)
+    top = top_features(importances, config.top_n)
+    report_dir = layout.reports_dir / "training"
+    write_csv(top, report_dir / "top_features.csv")
+    png = plot_top_features(top, report_dir / "top_features.png", len(importances), config.top_n)
+    return dg.MaterializeResult(
+        metadata=_image(png)
+        | {
+            "importance_files": dg.MetadataValue.json([str(f) for f in files]),
+            "top_features": dg.MetadataValue.md(_md_table(top.head(20))),
+            "n_classifiers": dg.MetadataValue.int(len(importances)),
+        }
+    )
+
+
+def _comparison_metadata(report) -> dict:
+    summary = report.summary
+    return (
+        _image(report.histogram_png)
+        | _image(report.heatmap_png)
+        | {
+            "agreement": dg.MetadataValue.md(_md_table(summary)),
+            "agreement_by_class": dg.MetadataValue.json(
+                {r.tag: round(float(r.agreement), 4) for r in summary.itertuples()}
+            ),
+            "summary_json": dg.MetadataValue.path(str(report.summary_json)),
+            "dagster/row_count": dg.MetadataValue.int(report.n_rows),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=field_partitions,
+    group_name=GROUP,
+    kinds={"png"},
+    deps=[combined_predictions],
+    description="DNN vs XGB for one field: score histograms, 2-D heatmaps, agreement at 0.5.",
+)
+def dnn_xgb_comparison(
+    context: dg.AssetExecutionContext, storage: StorageResource
+) -> dg.MaterializeResult:
+    from scope_assets.analysis.comparison import field_comparison
+
+    report = field_comparison(storage.layout(), int(context.partition_key))
+    return dg.MaterializeResult(metadata=_comparison_metadata(report))
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"png"},
+    deps=[dg.AssetDep(combined_predictions, **_ALL)],
+    description="DNN vs XGB over every field with a combined catalogue.",
+)
+def dnn_xgb_comparison_all(
+    context: dg.AssetExecutionContext, storage: StorageResource
+) -> dg.MaterializeResult:
+    from scope_assets.analysis.comparison import all_fields_comparison
+
+    report = all_fields_comparison(storage.layout())
+    context.log.info(f"compared {len(report.sources)} combined catalogues")
+    return dg.MaterializeResult(
+        metadata=_comparison_metadata(report) | {"fields": dg.MetadataValue.json(report.sources)}
+    )
+
+
+REPORT_ASSETS = [training_stats, feature_importance, dnn_xgb_comparison, dnn_xgb_comparison_all]

@@ -1,0 +1,130 @@
+"""Feature scaling with stored statistics (SCoPe's ``min_max`` and ``median_std``).
+
+Statistics are computed once — from the imputed training rows at training time, or for SCoPe's
+own models from a SCoPe training set or a config-style ``feature_stats`` mapping — and stored with
+the model. A feature is scaled only when its statistics exist and are usable (``std != 0`` and
+``max != min``), exactly as SCoPe skips constant features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SCALING_METHODS = ("min_max", "median_std")
+STAT_KEYS = ("min", "max", "median", "mean", "std")
+
+
+class ScalingError(ValueError):
+    """Scaling statistics are missing or malformed."""
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Per-feature ``min, max, median, mean, std`` (nan-aware), keyed by column name."""
+
+    stats: dict[str, dict[str, float]]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, columns: list[str]) -> FeatureStats:
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ScalingError(f"cannot compute scaling statistics: no columns {missing}")
+        values = df[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
+        values = values.replace([np.inf, -np.inf], np.nan).to_numpy()
+        with np.errstate(all="ignore"), _quiet_nan_warnings():
+            table = {
+                "min": np.nanmin(values, axis=0),
+                "max": np.nanmax(values, axis=0),
+                "median": np.nanmedian(values, axis=0),
+                "mean": np.nanmean(values, axis=0),
+                "std": np.nanstd(values, axis=0),
+            }
+        return cls({c: {k: float(table[k][i]) for k in STAT_KEYS} for i, c in enumerate(columns)})
+
+    @classmethod
+    def from_mapping(
+        cls, mapping: Mapping[str, Mapping[str, float]], columns: list[str], period_suffix: str
+    ) -> FeatureStats:
+        """Statistics from a config-style ``feature_stats`` section.
+
+        SCoPe's config keys are unsuffixed (``f1_power``) while model inputs are suffixed
+        (``f1_power_ELS_ECE_EAOV``); SCoPe then silently left periodic features unscaled. Here a
+        suffixed column takes the suffixed key if present, else the unsuffixed one.
+        """
+        out: dict[str, dict[str, float]] = {}
+        suffix = f"_{period_suffix}" if period_suffix not in ("", "None") else None
+        for column in columns:
+            entry = mapping.get(column)
+            if entry is None and suffix and column.endswith(suffix):
+                entry = mapping.get(column[: -len(suffix)])
+            if entry is None:
+                continue
+            try:
+                out[column] = {k: float(entry[k]) for k in STAT_KEYS if k in entry}
+            except (TypeError, ValueError) as exc:
+                raise ScalingError(
+                    f"feature_stats entry for {column!r} is malformed: {exc}"
+                ) from None
+        return cls(out)
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        return {c: dict(v) for c, v in self.stats.items()}
+
+    def subset(self, columns: list[str]) -> FeatureStats:
+        return FeatureStats({c: self.stats[c] for c in columns if c in self.stats})
+
+
+class _quiet_nan_warnings:
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Vectorised scaling of a fixed, ordered list of columns: ``(x - shift) / scale``."""
+
+    columns: tuple[str, ...]
+    shift: np.ndarray
+    scale: np.ndarray
+    method: str | None
+
+    @classmethod
+    def build(cls, columns: list[str], stats: FeatureStats | None, method: str | None) -> Scaler:
+        n = len(columns)
+        shift, scale = np.zeros(n), np.ones(n)
+        if method not in (None, "none", *SCALING_METHODS):
+            raise ScalingError(f"unknown scaling method {method!r}; expected {SCALING_METHODS}")
+        if method in SCALING_METHODS and stats is not None:
+            for i, column in enumerate(columns):
+                s = stats.stats.get(column)
+                if not s:
+                    continue
+                std = s.get("std", np.nan)
+                if not np.isfinite(std) or std == 0:
+                    continue  # SCoPe skips constant features
+                if method == "min_max":
+                    lo, hi = s.get("min", np.nan), s.get("max", np.nan)
+                    if np.isfinite(lo) and np.isfinite(hi) and hi != lo:
+                        shift[i], scale[i] = lo, hi - lo
+                else:
+                    med = s.get("median", np.nan)
+                    if np.isfinite(med):
+                        shift[i], scale[i] = med, std
+        return cls(tuple(columns), shift, scale, method if method != "none" else None)
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """Scale a float64 ``(n, len(columns))`` array (returns a new float64 array)."""
+        out = np.subtract(values, self.shift)
+        np.divide(out, self.scale, out=out)
+        return out

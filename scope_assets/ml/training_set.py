@@ -1,0 +1,219 @@
+"""The training set: features of labelled sources plus SCoPe's label columns.
+
+For the embedded default the labelled sources are simulated: a training sky is simulated with the
+sky simulator (its own field and seed, so it never overlaps the demo field), its light curves go
+through the same feature code as a field (``features_for_light_curves``), and the simulator's
+truth classes become SCoPe label columns (:mod:`scope_assets.ml.labels`).
+:func:`build_training_set` is the part that does not care where the features came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scope_assets import __version__
+from scope_assets.config import ScopeConfig
+from scope_assets.ml.labels import label_columns, labels_for_classes
+
+TRAINING_FIELD = 699
+"""Field number of the simulated training sky (not a ZTF grid field, so ids never clash)."""
+TRAINING_SEED = 20240515
+TRAINING_N_SOURCES = 1500
+
+
+class TrainingSetError(ValueError):
+    """The training set cannot be built or used; the message says what is missing."""
+
+
+def build_training_set(
+    features: pd.DataFrame, truth: pd.DataFrame, *, source: str = "features"
+) -> pd.DataFrame:
+    """Join ``features`` with the truth table on ``_id`` and add SCoPe label columns.
+
+    ``truth`` needs ``_id`` and ``class`` (a simulator class tag). Rows of ``features`` without a
+    truth entry are an error (they would be silently unlabelled).
+    """
+    for name, df, need in (("features", features, ["_id"]), ("truth", truth, ["_id", "class"])):
+        missing = [c for c in need if c not in df.columns]
+        if missing:
+            raise TrainingSetError(f"{name} table lacks columns {missing}")
+    truth = truth.drop_duplicates("_id")
+    merged = features.merge(
+        truth[["_id", "class"]].rename(columns={"class": "sim_class"}),
+        on="_id",
+        how="left",
+        validate="one_to_one",
+    )
+    unlabelled = merged["sim_class"].isna()
+    if unlabelled.any():
+        ids = merged.loc[unlabelled, "_id"].head(5).tolist()
+        raise TrainingSetError(
+            f"{int(unlabelled.sum())} feature rows have no truth entry (e.g. _id {ids})"
+        )
+    labels = labels_for_classes(merged["sim_class"])
+    clash = [c for c in labels.columns if c in merged.columns]
+    if clash:
+        raise TrainingSetError(f"features already contain label columns {clash}")
+    out = pd.concat([merged.reset_index(drop=True), labels], axis=1)
+    out.attrs = dict(features.attrs) | {
+        "training_set_source": source,
+        "training_set_labels": label_columns(),
+        "training_set_created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "scope_code_version": __version__,
+    }
+    out.attrs["training_set_fingerprint"] = training_set_fingerprint(out)
+    return out
+
+
+def training_set_fingerprint(df: pd.DataFrame) -> str:
+    """A short content hash of a training set (every column but the nested ``dmdt``)."""
+    columns = sorted(c for c in df.columns if c != "dmdt")
+    digest = hashlib.sha256(",".join(columns).encode())
+    hashed = pd.util.hash_pandas_object(df[columns], index=False).to_numpy()
+    digest.update(hashed.tobytes())
+    if "dmdt" in df.columns and len(df):
+        dmdt = np.stack([np.asarray(np.stack(v), dtype=np.float32) for v in df["dmdt"].head(1000)])
+        digest.update(dmdt.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def label_counts(df: pd.DataFrame, threshold: float = 0.7) -> dict[str, int]:
+    """Positives (label ≥ ``threshold``) per label column of a training set."""
+    return {c: int((df[c] >= threshold).sum()) for c in label_columns() if c in df.columns}
+
+
+_WORKER_SKY = None
+
+
+def _init_worker(archive_dir: str) -> None:
+    global _WORKER_SKY
+    from scope_assets.lightcurves.archive import LocalArchive
+    from scope_assets.lightcurves.source import ArchiveSkySource
+
+    _WORKER_SKY = ArchiveSkySource(LocalArchive(archive_dir))
+
+
+def _features_worker(raw, config: ScopeConfig) -> pd.DataFrame:
+    from scope_assets.features.pipeline import features_for_light_curves
+
+    features, _ = features_for_light_curves(raw, _WORKER_SKY, config)
+    return features
+
+
+def simulated_training_set(
+    workdir: str | Path,
+    config: ScopeConfig,
+    *,
+    n_sources: int = TRAINING_N_SOURCES,
+    seed: int = TRAINING_SEED,
+    field: int = TRAINING_FIELD,
+    workers: int | None = None,
+    batch_size: int = 50,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Simulate a labelled training sky in ``workdir`` and run it through the feature code.
+
+    Feature generation is the slow part (the period search); light-curve batches are spread
+    over ``workers`` processes (default: every CPU). Results are assembled in archive order, so
+    the training set does not depend on the number of workers.
+    """
+    try:
+        from scope_assets.features.pipeline import features_for_light_curves  # noqa: F401
+        from scope_assets.lightcurves.archive import LocalArchive
+        from scope_assets.sim import simulate_field
+    except ImportError as exc:  # the simulator / feature pipeline are not installed
+        raise TrainingSetError(
+            f"cannot simulate a training set: {exc}. Build one from a feature table and a truth "
+            "table with build_training_set() instead."
+        ) from exc
+    archive_dir = Path(workdir) / "archive"
+    settings_file = Path(workdir) / "simulation.json"
+    settings = {"field": field, "n_sources": n_sources, "seed": seed}
+    current = json.loads(settings_file.read_text()) if settings_file.exists() else None
+    if current != settings or not (archive_dir / "truth.parquet").exists():
+        simulate_field(archive_dir, field=field, n_sources=n_sources, seed=seed, overwrite=True)
+        settings_file.write_text(json.dumps(settings) + "\n")
+    truth = pd.read_parquet(archive_dir / "truth.parquet")
+    archive = LocalArchive(archive_dir)
+    workers = workers or os.cpu_count() or 1
+    frames = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(str(archive_dir),),
+    ) as pool:
+        pending = []
+        for raw in archive.iter_light_curves(field, batch_size=batch_size):
+            pending.append((len(raw), pool.submit(_features_worker, raw, config)))
+        for n, future in pending:
+            features = future.result()
+            if len(features):
+                frames.append(features)
+            if progress:
+                progress(n)
+    if not frames:
+        raise TrainingSetError(f"the simulated training sky in {archive_dir} has no light curves")
+    features = pd.concat(frames, ignore_index=True)
+    source = f"simulated field {field} (seed {seed}, {n_sources} light curves)"
+    return build_training_set(features, truth, source=source)
+
+
+def training_set_path(training_dir: str | Path) -> Path:
+    return Path(training_dir) / "training_set.parquet"
+
+
+def demo_training_set(
+    training_dir: str | Path,
+    config: ScopeConfig,
+    *,
+    n_sources: int = TRAINING_N_SOURCES,
+    seed: int = TRAINING_SEED,
+    field: int = TRAINING_FIELD,
+    rebuild: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, Path]:
+    """The simulated training set under ``training_dir`` (built once, then reused).
+
+    Reused only if it was built with the same simulation settings and period suffix; otherwise
+    (or with ``rebuild``) it is simulated and featurised again and rewritten atomically.
+    """
+    from scope_assets.io import read_parquet, write_parquet
+
+    path = training_set_path(training_dir)
+    settings = {
+        "n_sources": n_sources,
+        "seed": seed,
+        "field": field,
+        "period_suffix": config.period_suffix,
+        "feature_generation": config.feature_generation.model_dump(),
+    }
+    if path.exists() and not rebuild:
+        df = read_parquet(path)
+        if df.attrs.get("training_set_settings") == json.loads(json.dumps(settings)):
+            return df, path
+    df = simulated_training_set(
+        Path(training_dir) / "sky",
+        config,
+        n_sources=n_sources,
+        seed=seed,
+        field=field,
+        workers=workers,
+        progress=progress,
+    )
+    df.attrs["training_set_settings"] = settings
+    write_parquet(df, path)
+    # read back, so a fresh build and a reuse hand the very same table to training
+    return read_parquet(path), path

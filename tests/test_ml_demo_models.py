@@ -1,0 +1,64 @@
+"""The committed demo models (``make models``): loadable, small, and good on held-out data.
+
+The held-out rows are the 10 % test split of the simulated training set that no classifier saw
+(``models/holdout/demo.parquet``, written by ``scope-train --all-demo``); they go through the
+same ``run_inference`` as a field.
+"""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from scope_assets.config import load_config
+from scope_assets.io import read_parquet
+from scope_assets.ml.demo import holdout_path
+from scope_assets.ml.inference import run_inference
+from scope_assets.ml.labels import DEMO_TAGS, sim_classes_of_tag
+from scope_assets.ml.metrics import roc_auc
+from scope_assets.ml.models import load_models
+
+CONFIG = load_config(environ={})
+MODELS = Path(__file__).resolve().parents[1] / "models"
+HOLDOUT = holdout_path(MODELS)
+
+pytestmark = pytest.mark.skipif(
+    not HOLDOUT.exists(), reason=f"demo models not built: {HOLDOUT} is missing (run `make models`)"
+)
+
+
+def test_demo_models_are_complete_and_small():
+    for algorithm in ("xgb", "dnn"):
+        models = load_models(MODELS, algorithm, "demo", config=CONFIG)
+        assert sorted(m.tag for m in models) == sorted(DEMO_TAGS)
+        for m in models:
+            assert m.features == CONFIG.class_columns(m.tag)
+            assert m.imputation is not None and m.manifest.scaling_stats
+    total = sum(p.stat().st_size for p in MODELS.rglob("*") if p.is_file())
+    assert total < 5 * 1024 * 1024, f"models/ holds {total / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("algorithm", ["xgb", "dnn"])
+def test_demo_models_roc_auc_on_held_out_data(tmp_path, algorithm):
+    models = load_models(MODELS, algorithm, "demo", config=CONFIG)
+    result = run_inference(
+        models, [HOLDOUT], tmp_path / "preds.parquet", algorithm=algorithm, field="holdout",
+        config=CONFIG,
+    )  # fmt: skip
+    preds = read_parquet(result.path)
+    truth = pq.read_table(HOLDOUT, columns=["_id", "sim_class"]).to_pandas()
+    merged = preds.merge(truth, on="_id")
+    assert len(merged) == len(preds) == len(truth)
+    aucs = {}
+    for m in models:
+        if m.manifest.metrics.get("split") != "common":
+            continue  # this classifier's test rows differ from the shared held-out set
+        y = merged["sim_class"].isin(sim_classes_of_tag(m.tag, CONFIG)).astype(int)
+        aucs[m.tag] = roc_auc(y, merged[m.column])
+    low = {t: a for t, a in aucs.items() if a is None or a < 0.9}
+    assert len(aucs) >= len(DEMO_TAGS) - 1 and not low, pd.Series(aucs).round(3).to_dict()
