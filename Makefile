@@ -34,3 +34,6 @@ bench-inference: install
 
 clean-data:
 	rm -rf data
+
+models: install
+	$(BIN)/scope-train --all-demo
