@@ -412,15 +412,17 @@ def test_penquins_batch_returns_in_completion_order(emulator, emulator_penquins)
     assert sorted(returned) == ids and returned[-1] == ids[0]
 
 
-def test_control_routes_over_http(emulator):
-    base = f"{emulator.kowalski_url}/_emulator"
+@pytest.mark.parametrize("prefix", ["__emulator__", "_emulator"])
+def test_control_routes_over_http(emulator, prefix):
+    base = f"{emulator.kowalski_url}/{prefix}"
     added = requests.post(
         f"{base}/faults", json={"status": 502, "count": 1, "path_regex": "^/$"}, timeout=5
     )
     assert added.json()["data"][0]["status"] == 502
     assert requests.get(emulator.kowalski_url + "/", timeout=5).status_code == 502
     assert requests.get(emulator.kowalski_url + "/", timeout=5).status_code == 401
-    log = requests.get(f"{base}/requests", timeout=5).json()["data"]
+    log = requests.get(f"{base}/log", timeout=5).json()["data"]
+    assert log == requests.get(f"{base}/requests", timeout=5).json()["data"]
     assert [(e["path"], e["status"], e["injected"]) for e in log] == [
         ("/", 502, True),
         ("/", 401, False),

@@ -2,7 +2,7 @@
 
 Each service (Kowalski, Fritz) implements :class:`Service`: it turns a :class:`Request` into a
 :class:`Response`. The server adds what is common to both: body-size limits, the emulator-only
-control routes under ``/_emulator/``, faults, the rate limit and the request log.
+control routes under ``/__emulator__/`` (alias ``/_emulator/``; ``log`` = ``requests``), faults, the rate limit and the request log.
 
 Control routes (never faulted, never logged, no auth)::
 
@@ -32,7 +32,8 @@ from scope_assets.emulator.faults import Fault, FaultInjector, LoggedRequest, Re
 
 logger = logging.getLogger(__name__)
 
-CONTROL_PREFIX = "/_emulator/"
+CONTROL_PREFIXES = ("/__emulator__/", "/_emulator/")
+"""Control routes: the spec's ``/__emulator__/`` and the shorter ``/_emulator/`` alias."""
 MAX_DRAIN_BYTES = 64 << 20
 
 
@@ -185,7 +186,7 @@ class ServiceApp:
         self.stopping = threading.Event()
 
     def respond(self, request: Request, too_large: bool = False) -> Response | None:
-        if request.path.startswith(CONTROL_PREFIX):
+        if request.path.startswith(CONTROL_PREFIXES):
             return self._control(request)
         auth_key = request.headers.get("Authorization") or ""
         decision = self.faults.intercept(request.method, request.path, auth_key, request.body)
@@ -236,7 +237,9 @@ class ServiceApp:
         return response
 
     def _control(self, request: Request) -> Response:
-        action = request.path[len(CONTROL_PREFIX) :].strip("/")
+        prefix = next(p for p in CONTROL_PREFIXES if request.path.startswith(p))
+        action = request.path[len(prefix) :].strip("/")
+        action = "requests" if action == "log" else action
         try:
             payload = request.json()
             result = self._control_action(request.method, action, payload)
