@@ -117,8 +117,8 @@ def plot_heatmaps(counts: ComparisonCounts, path: Path, title: str) -> Path:
             heat, origin="lower", extent=(0, 1, 0, 1), cmap="viridis",
             norm=LogNorm(vmin=1, vmax=max(vmax, 1.0)), aspect="equal",
         )  # fmt: skip
-        ax.axhline(THRESHOLD, color="w", lw=0.6, ls="--")
-        ax.axvline(THRESHOLD, color="w", lw=0.6, ls="--")
+        ax.axhline(THRESHOLD, color="0.5", lw=0.6, ls="--")
+        ax.axvline(THRESHOLD, color="0.5", lw=0.6, ls="--")
         agreement = counts.agree[tag] / counts.n[tag] if counts.n[tag] else float("nan")
         ax.set_title(f"{tag}: agree {agreement:.3f}", fontsize=9)
         ax.set_xlabel("XGB score", fontsize=8)

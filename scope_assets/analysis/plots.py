@@ -23,7 +23,11 @@ def grid(n_panels: int, ncols: int = 3, panel: tuple[float, float] = (3.6, 3.0))
     ncols = min(ncols, n_panels)
     nrows = -(-n_panels // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False
+        nrows,
+        ncols,
+        figsize=(panel[0] * ncols, panel[1] * nrows),
+        squeeze=False,
+        layout="constrained",
     )
     flat = axes.ravel()
     for ax in flat[n_panels:]:

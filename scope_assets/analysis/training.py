@@ -86,7 +86,6 @@ def training_stats_table(models_root: str | Path, group: str) -> pd.DataFrame:
 
 def plot_recall_precision(stats: pd.DataFrame, path: Path, set_name: str = "test") -> Path:
     """DNN vs XGB recall and precision per class, coloured by training positives."""
-    import matplotlib.pyplot as plt
 
     part = stats[stats["set"] == set_name]
     wide = part.pivot_table(
@@ -116,7 +115,6 @@ def plot_recall_precision(stats: pd.DataFrame, path: Path, set_name: str = "test
         ax.set_xlabel(f"XGB {metric}")
         ax.set_ylabel(f"DNN {metric}")
         ax.set_title(f"{metric} ({set_name} set)")
-    plt.tight_layout()
     return save_png(fig, path)
 
 

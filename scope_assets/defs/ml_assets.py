@@ -222,7 +222,8 @@ def _predict(
     config: InferenceConfig,
     algorithm: str,
 ) -> dg.MaterializeResult:
-    from scope_assets.io import read_parquet
+    import pyarrow.parquet as pq
+
     from scope_assets.ml.inference import predict_field
     from scope_assets.ml.models import load_models
 
@@ -235,22 +236,29 @@ def _predict(
         layout, field, algorithm, models, scope_config,
         batch_size=config.batch_size, flag_ids=config.flag_ids, write_csv=config.write_csv,
     )  # fmt: skip
-    preds = read_parquet(result.path)
-    summary = pd.DataFrame(
-        [
+    # only the score columns are read back for the summary (a field can be large)
+    scores = pq.read_table(result.path, columns=[m.column for m in models])
+    rows = []
+    for m in models:
+        values = scores.column(m.column).to_numpy()
+        rows.append(
             {
                 "class": m.column,
-                "mean": float(preds[m.column].mean()) if len(preds) else float("nan"),
-                "≥ 0.5": int((preds[m.column] >= 0.5).sum()),
-                "≥ 0.7": int((preds[m.column] >= 0.7).sum()),
+                "mean": float(values.mean()) if len(values) else float("nan"),
+                "≥ 0.5": int((values >= 0.5).sum()),
+                "≥ 0.7": int((values >= 0.7).sum()),
             }
-            for m in models
-        ]
-    )
+        )
+    schema = pq.read_schema(result.path)
     rate = result.rows_in / result.seconds if result.seconds else 0.0
     return dg.MaterializeResult(
-        metadata=table_metadata(result.path, preds, _md_table(summary))
-        | {
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path)),
+            "dagster/row_count": dg.MetadataValue.int(scores.num_rows),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema]
+            ),
+            "summary": dg.MetadataValue.md(_md_table(pd.DataFrame(rows))),
             "rows_in": dg.MetadataValue.int(result.rows_in),
             "rows_dropped": dg.MetadataValue.int(result.rows_dropped),
             "models": dg.MetadataValue.json(result.models),

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from scope_assets.ml.models import Classifier
 SURVEY_ID_COLUMNS = ["Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id"]
 DEFAULT_BATCH_SIZE = 100_000
 INNER_ROWS = 16_384
+READ_BUFFER_BYTES = 1 << 22
 
 
 @dataclass
@@ -152,6 +155,52 @@ class _FlagWriter:
 
     def close(self) -> None:
         self.handle.write("\n}\n" if not self.first else "}\n")
+
+
+class _ReadError:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _read_ahead(iterator, depth: int = 1):
+    """Iterate ``iterator`` in a background thread, ``depth`` items ahead (Parquet decoding
+    releases the GIL, so reading the next slice overlaps scoring this one)."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def worker() -> None:
+        try:
+            for item in iterator:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer
+            put(_ReadError(exc))
+            return
+        put(done)
+
+    thread = threading.Thread(target=worker, name="parquet-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, _ReadError):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _output_schema(
@@ -263,7 +312,8 @@ def run_inference(
     files = []
     for path in inputs:
         try:
-            parquet = pq.ParquetFile(path)
+            # streamed reads: no pre-buffering of whole column chunks (memory stays flat)
+            parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER_BYTES)
         except FileNotFoundError:
             raise FileNotFoundError(f"feature file {path} does not exist") from None
         except (OSError, pa.ArrowInvalid) as exc:
@@ -345,23 +395,35 @@ def run_inference(
         if flagged_path is not None:
             handle = stack.enter_context(open(stack.enter_context(atomic_path(flagged_path)), "w"))
             flags = _FlagWriter(handle)
-        for path, parquet, names in files:
-            read_columns = [c for c in names if c != "dmdt" or uses_dmdt]
-            for batch in parquet.iter_batches(batch_size=batch_size, columns=read_columns):
-                if batch.num_rows == 0:
-                    continue
-                n_batches += 1
-                tables = []
-                # the numeric work runs on cache-sized slices (scores never depend on slicing)
-                for offset in range(0, batch.num_rows, INNER_ROWS):
-                    part = batch.slice(offset, INNER_ROWS)
-                    tables.append(score_part(part, path))
-                    rows_in += part.num_rows
-                    if progress:
-                        progress(part.num_rows)
-                table = pa.concat_tables(tables)
+        pending: list[pa.Table] = []
+        pending_rows = 0
+
+        def flush() -> None:
+            nonlocal pending, pending_rows, rows_out, n_batches
+            if pending:
+                table = pa.concat_tables(pending)
                 writer.write_table(table)
                 rows_out += table.num_rows
+                n_batches += 1
+                pending, pending_rows = [], 0
+
+        # Files are read in slices of at most INNER_ROWS rows (a background thread decodes the
+        # next slice while this one is scored); ``batch_size`` rows make one output row group.
+        read_rows = min(batch_size, INNER_ROWS)
+        for path, parquet, names in files:
+            read_columns = [c for c in names if c != "dmdt" or uses_dmdt]
+            batches = parquet.iter_batches(batch_size=read_rows, columns=read_columns)
+            for batch in _read_ahead(batches):
+                if batch.num_rows == 0:
+                    continue
+                pending.append(score_part(batch, path))
+                pending_rows += batch.num_rows
+                rows_in += batch.num_rows
+                if progress:
+                    progress(batch.num_rows)
+                if pending_rows >= batch_size:
+                    flush()
+        flush()
         if flags is not None:
             flags.close()
     csv_path = None

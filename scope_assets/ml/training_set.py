@@ -170,6 +170,18 @@ def simulated_training_set(
     return build_training_set(features, truth, source=source)
 
 
+def feature_code_fingerprint() -> str:
+    """Hash of the simulator, light-curve and feature source code: a cached training set is
+    rebuilt when the code that made its features changes."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for sub in ("sim", "lightcurves", "features"):
+        for path in sorted((package / sub).rglob("*.py")):
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def training_set_path(training_dir: str | Path) -> Path:
     return Path(training_dir) / "training_set.parquet"
 
@@ -187,8 +199,9 @@ def demo_training_set(
 ) -> tuple[pd.DataFrame, Path]:
     """The simulated training set under ``training_dir`` (built once, then reused).
 
-    Reused only if it was built with the same simulation settings and period suffix; otherwise
-    (or with ``rebuild``) it is simulated and featurised again and rewritten atomically.
+    Reused only if it was built with the same simulation settings, feature configuration and
+    feature code (:func:`feature_code_fingerprint`); otherwise (or with ``rebuild``) it is
+    simulated and featurised again and rewritten atomically.
     """
     from scope_assets.io import read_parquet, write_parquet
 
@@ -199,6 +212,7 @@ def demo_training_set(
         "field": field,
         "period_suffix": config.period_suffix,
         "feature_generation": config.feature_generation.model_dump(),
+        "feature_code": feature_code_fingerprint(),
     }
     if path.exists() and not rebuild:
         df = read_parquet(path)

@@ -3,7 +3,14 @@
 Parameters start at SCoPe's ``max_depth 3, min_child_weight 1, eta 0.3, subsample 0.6,
 colsample_bytree 0.6``, ``objective binary:logistic``, ``eval_metric auc`` and
 ``scale_pos_weight = w1 / w0`` from the class weights. Training uses the validation part for
-early stopping, then retrains ``best_iteration + 1`` rounds (as SCoPe does). The optional grid
+early stopping, then retrains ``best_iteration + 1`` rounds (as SCoPe does).
+
+One departure: SCoPe early-stops on the validation AUC. On a class the first tree already
+separates perfectly (AUC 1.0 cannot improve), that keeps a single tree of eta 0.3, whose scores
+never pass ~0.65 — below the 0.7 threshold everything downstream uses. By default the
+validation log-loss decides when to stop (``eval_metric = ["auc", "logloss"]``: XGBoost stops
+on the last metric; the AUC is still evaluated); ``early_stopping_metric="auc"`` restores
+SCoPe's behaviour. The optional grid
 search (``cv=True``) runs SCoPe's three 5-fold ``xgb.cv`` stages — depth × min_child_weight,
 subsample × colsample, eta — keeping the best mean test AUC of each stage (SCoPe's extra ±step
 refinements are left out).
@@ -40,6 +47,7 @@ CV_STAGES: list[dict[str, list]] = [
 class XGBOptions:
     num_boost_round: int = 999
     early_stopping_rounds: int = 10
+    early_stopping_metric: str = "logloss"
     cv: bool = False
     nfold: int = 5
     seed: int = 42
@@ -96,6 +104,8 @@ def train_xgb(data: PreparedData, options: XGBOptions | None = None) -> XGBTrain
         "verbosity": 0,
     }
     params |= options.params
+    if options.early_stopping_metric != "auc" and params.get("eval_metric") == "auc":
+        params["eval_metric"] = ["auc", options.early_stopping_metric]
     train, val = data.parts["train"], data.parts["val"]
     dtrain = dmatrix(train.X, train.y, data.features)
     dval = dmatrix(val.X, val.y, data.features)
