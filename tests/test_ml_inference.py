@@ -293,6 +293,12 @@ def test_missing_models_and_inputs_name_what_is_missing(tmp_path, models_root, f
             models, [bad], tmp_path / "o.parquet", algorithm="xgb", field=1, config=CONFIG
         )
     assert not (tmp_path / "o.parquet").exists()
+    corrupt = tmp_path / "corrupt.parquet"
+    corrupt.write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(InputError, match=f"{corrupt}: not a readable Parquet file"):
+        run_inference(
+            models, [corrupt], tmp_path / "o.parquet", algorithm="xgb", field=1, config=CONFIG
+        )
 
 
 # --------------------------------------------------------------------------- combine, script, field
