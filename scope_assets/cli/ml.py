@@ -127,7 +127,7 @@ def train_main(argv: list[str] | None = None) -> int:
             n_sources=args.n_sources,
             workers=args.workers,
             rebuild_training_set=args.rebuild_training_set,
-            log=print,
+            log=lambda message: print(message, flush=True),
         )
         print(
             f"trained {len(result.models)} models in {time.perf_counter() - started:.0f} s → "

@@ -162,10 +162,20 @@ def train_demo_models(
 
     models_root = Path(models_root)
     options = options or train_options(config)
+    done = {"n": 0, "next": 250}
+
     with tqdm(desc="training-set features", unit="lc", disable=None) as bar:
+
+        def progress(n: int) -> None:
+            bar.update(n)
+            done["n"] += n
+            if bar.disable and done["n"] >= done["next"]:  # no terminal: plain log lines
+                log(f"training-set features: {done['n']} light curves")
+                done["next"] += 250
+
         training_set, ts_path = training_set_for(
             layout, config, n_sources=n_sources, workers=workers, rebuild=rebuild_training_set,
-            progress=bar.update,
+            progress=progress,
         )  # fmt: skip
     log(f"training set: {len(training_set)} rows from {ts_path}")
     reference = self_imputation_reference(
