@@ -1,6 +1,8 @@
 """Formats: metadata round trips, atomic writes and clear errors."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ from scope_assets.io import (
     TableFormatError,
     read_parquet_metadata,
     read_table,
+    write_json,
     write_parquet,
     write_table,
 )
@@ -71,6 +74,18 @@ def test_overwrite_is_atomic_and_replaces(tmp_path, table):
     write_parquet(table.iloc[:1], target)
     assert len(read_table(target)) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".h5", ".csv"])
+def test_written_files_follow_the_umask(tmp_path, table, suffix):
+    old = os.umask(0o022)
+    try:
+        path = write_table(table, tmp_path / f"t{suffix}")
+        json_path = write_json({"a": 1}, tmp_path / "meta.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(json_path.stat().st_mode) == 0o644
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".h5", ".csv"])

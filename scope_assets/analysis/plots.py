@@ -41,7 +41,6 @@ def save_png(fig, path: str | Path, dpi: int = 90) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    path.chmod(0o644)
     return path
 
 

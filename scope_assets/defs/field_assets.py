@@ -1,6 +1,5 @@
 """Per-field assets: quad_ids → light_curves → features → imputed_features (thin wrappers)."""
 
-
 import dagster as dg
 import pandas as pd
 

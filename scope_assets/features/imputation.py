@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +40,10 @@ class ImputationReference:
     source: str
     n_reference_rows: int
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """A short hash of the reference, to record which statistics imputed a table."""
+        """A short hash of the reference, to record which statistics imputed a table (computed
+        once: the reference holds up to thousands of k-NN rows)."""
         blob = json.dumps(asdict(self), sort_keys=True, default=float).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

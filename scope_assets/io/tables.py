@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,12 +52,14 @@ def attrs_to_json(attrs: dict) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it over ``path`` only on success.
+
+    The temporary file is not created here: the writer creates it, so it gets the usual
+    umask-derived mode (``mkstemp`` would leave a private 0600 file behind the rename).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -130,7 +132,6 @@ def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None)
 def write_hdf(df: pd.DataFrame, path: str | os.PathLike[str], key: str = HDF_KEY) -> Path:
     """Write ``df`` to HDF5 (fixed format) with ``attrs`` on the storer's ``attrs.metadata``."""
     with atomic_path(path) as tmp:
-        tmp.unlink()
         with pd.HDFStore(tmp, mode="w") as store, warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
             store.put(key, df, format="fixed", track_times=False)

@@ -48,9 +48,7 @@ class LightCurveBatch:
         counts = self.n_points[index]
         offsets = np.zeros(len(index) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        points = np.repeat(self.offsets[:-1][index] - offsets[:-1], counts) + np.arange(
-            offsets[-1]
-        )
+        points = np.repeat(self.offsets[:-1][index] - offsets[:-1], counts) + np.arange(offsets[-1])
         return offsets, points
 
     def subset(self, index: np.ndarray) -> LightCurveBatch:

@@ -118,7 +118,6 @@ def write_holdout(
     )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", compression_level=19)
-    path.chmod(0o644)
     return path
 
 
