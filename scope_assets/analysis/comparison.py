@@ -107,6 +107,7 @@ def plot_histograms(counts: ComparisonCounts, path: Path, title: str) -> Path:
 
 def plot_heatmaps(counts: ComparisonCounts, path: Path, title: str) -> Path:
     from matplotlib.colors import LogNorm
+    from matplotlib.ticker import FuncFormatter
 
     fig, axes = grid(len(counts.tags))
     for ax, tag in zip(axes, counts.tags, strict=False):
@@ -124,7 +125,12 @@ def plot_heatmaps(counts: ComparisonCounts, path: Path, title: str) -> Path:
         ax.set_xlabel("XGB score", fontsize=8)
         ax.set_ylabel("DNN score", fontsize=8)
         ax.tick_params(labelsize=7)
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=6)
+        cbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        plain = FuncFormatter(lambda value, _: f"{value:g}")  # "3", not "3×10⁰"
+        cbar.ax.yaxis.set_major_formatter(plain)
+        cbar.ax.yaxis.set_minor_formatter(plain)
+        cbar.ax.tick_params(which="both", labelsize=6)
+        cbar.set_label("sources per cell", fontsize=7)
     if not counts.tags:
         axes[0].text(0.5, 0.5, "no paired DNN/XGB columns", ha="center")
     fig.suptitle(title, fontsize=11)
