@@ -161,16 +161,16 @@ def train_demo_models(
 
     models_root = Path(models_root)
     options = options or train_options(config)
-    done = {"n": 0, "next": 250}
+    n_done = 0
 
     with tqdm(desc="training-set features", unit="lc", disable=None) as bar:
 
         def progress(n: int) -> None:
+            nonlocal n_done
             bar.update(n)
-            done["n"] += n
-            if bar.disable and done["n"] >= done["next"]:  # no terminal: plain log lines
-                log(f"training-set features: {done['n']} light curves")
-                done["next"] += 250
+            n_done += n
+            if bar.disable and n_done // 250 > (n_done - n) // 250:  # no terminal: log lines
+                log(f"training-set features: {n_done} light curves")
 
         training_set, ts_path = training_set_for(
             layout, config, n_sources=n_sources, workers=workers, rebuild=rebuild_training_set,
