@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from scope_assets.config import load_config
-from scope_assets.features import field as field_pipeline
+from scope_assets.features import field_steps as field_pipeline
 from scope_assets.io import DataLayout
 from scope_assets.lightcurves.archive import LocalArchive
-from scope_assets.lightcurves.source import ArchiveSkySource
+from scope_assets.lightcurves.sky_source import ArchiveSkySource
 from scope_assets.sim import simulate_field
 
 

@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from scope_assets.kowalski.client import KowalskiClient
-from scope_assets.kowalski.source import FEATURES_CATALOG, SOURCES_CATALOG, KowalskiSkySource
+from scope_assets.kowalski.kowalski_sky import FEATURES_CATALOG, SOURCES_CATALOG, KowalskiSkySource
 
 
 class KowalskiResource(dg.ConfigurableResource):

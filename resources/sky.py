@@ -9,7 +9,7 @@ import dagster as dg
 from resources.kowalski import KowalskiResource
 from scope_assets.config import data_root
 from scope_assets.lightcurves.archive import LocalArchive
-from scope_assets.lightcurves.source import ArchiveSkySource, SkySource
+from scope_assets.lightcurves.sky_source import ArchiveSkySource, SkySource
 
 
 class SkySourceResource(dg.ConfigurableResource):

@@ -24,7 +24,7 @@ from scope_assets.emulator.catalog import Catalog
 from scope_assets.features.xmatch import XMATCH_COLUMNS
 from scope_assets.fritz.client import FritzClient
 from scope_assets.kowalski.client import KowalskiClient
-from scope_assets.lightcurves.archive import LIGHTCURVE_SCHEMA
+from scope_assets.lightcurves.raw import LIGHTCURVE_SCHEMA
 
 FIXTURE_FIELD = 296
 FIXTURE_RCIDS = (0, 1, 6)  # (ccd 1, quad 1), (ccd 1, quad 2), (ccd 2, quad 3)

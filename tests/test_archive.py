@@ -13,19 +13,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from scope_assets.lightcurves.archive import (
-    LIGHTCURVE_SCHEMA,
-    META_COLUMNS,
-    LocalArchive,
-    RawLightCurves,
-    encode_id,
-)
+from scope_assets.lightcurves.archive import LocalArchive
+from scope_assets.lightcurves.ids import encode_id
 from scope_assets.lightcurves.irsa import (
     find_irsa_files,
     long_table_to_raw,
     read_irsa,
     read_long_table,
 )
+from scope_assets.lightcurves.raw import LIGHTCURVE_SCHEMA, META_COLUMNS, RawLightCurves
 from scope_assets.sim import simulate_field
 
 IRSA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "lcurvemaker_ztf"

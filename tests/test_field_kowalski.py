@@ -9,7 +9,7 @@ from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.field_assets import FIELD_ASSETS
 from scope_assets.emulator.runtime import start_emulator
-from scope_assets.features.field import read_field_features
+from scope_assets.features.field_steps import read_field_features
 from scope_assets.io import DataLayout
 from scope_assets.sim import simulate_field
 

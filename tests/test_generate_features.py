@@ -6,10 +6,10 @@ import pytest
 
 from scope_assets.cli.features import main as generate_features
 from scope_assets.config import load_config
-from scope_assets.features import field as field_pipeline
+from scope_assets.features import field_steps as field_pipeline
 from scope_assets.io import DataLayout, read_parquet
 from scope_assets.lightcurves.archive import LocalArchive
-from scope_assets.lightcurves.source import ArchiveSkySource
+from scope_assets.lightcurves.sky_source import ArchiveSkySource
 from scope_assets.sim import simulate_field
 
 FAST = ["--max-freq", "10", "--samples-per-peak", "3", "--top-n-periods", "5"]

@@ -8,9 +8,10 @@ import pytest
 from conftest_emulator import GAIA_BIG_ID, fixture_id
 
 from scope_assets.kowalski.client import KowalskiError
-from scope_assets.kowalski.source import KowalskiSkySource
-from scope_assets.lightcurves.archive import LocalArchive, RawLightCurves
-from scope_assets.lightcurves.source import ArchiveSkySource
+from scope_assets.kowalski.kowalski_sky import KowalskiSkySource
+from scope_assets.lightcurves.archive import LocalArchive
+from scope_assets.lightcurves.raw import RawLightCurves
+from scope_assets.lightcurves.sky_source import ArchiveSkySource
 
 
 @pytest.fixture

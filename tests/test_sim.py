@@ -11,13 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from scope_assets.cli.sim import default_archive_dir, main
-from scope_assets.lightcurves.archive import (
-    HJD_OFFSET,
-    LocalArchive,
-    RawLightCurves,
-    decode_id,
-    encode_id,
-)
+from scope_assets.lightcurves.archive import LocalArchive
+from scope_assets.lightcurves.ids import decode_id, encode_id
+from scope_assets.lightcurves.raw import HJD_OFFSET, RawLightCurves
 from scope_assets.sim import (
     CLASSES,
     draw_variability,
@@ -28,7 +24,7 @@ from scope_assets.sim import (
     ztf_cadence,
     ztf_mag_error,
 )
-from scope_assets.sim.field import draw_stars
+from scope_assets.sim.simulate_field import draw_stars
 
 N_SOURCES = 300
 DR16_END_HJD = 2459951.5

@@ -70,13 +70,13 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
 
     Returns (light curves read, feature rows written).
     """
+    from scope_assets.features.long_tables import iter_long_table
     from scope_assets.features.pipeline import (
         FeatureFileWriter,
         empty_features,
         feature_attrs,
         features_for_light_curves,
     )
-    from scope_assets.features.tables import iter_long_table
     from scope_assets.io import atomic_path, write_parquet
     from scope_assets.lightcurves.irsa import read_irsa
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     sky = None
     if args.archive or args.field is not None:
         from scope_assets.lightcurves.archive import LocalArchive
-        from scope_assets.lightcurves.source import ArchiveSkySource
+        from scope_assets.lightcurves.sky_source import ArchiveSkySource
 
         sky = ArchiveSkySource(LocalArchive(args.archive or root / "archive"))
     if args.lightcurves:
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
         return 0
-    from scope_assets.features import field as field_pipeline
+    from scope_assets.features import field_steps as field_pipeline
     from scope_assets.io import DataLayout
 
     layout = DataLayout(root)

@@ -26,7 +26,7 @@ from scope_assets.kowalski.downloads import (
     download_features,
     download_quad_ids,
 )
-from scope_assets.kowalski.source import FEATURES_CATALOG
+from scope_assets.kowalski.kowalski_sky import FEATURES_CATALOG
 
 T = TypeVar("T")
 

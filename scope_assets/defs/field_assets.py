@@ -7,7 +7,7 @@ from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.metadata import counts_markdown, table_metadata
 from scope_assets.defs.partitions import field_partitions
-from scope_assets.features import field as field_pipeline
+from scope_assets.features import field_steps as field_pipeline
 
 GROUP = "field_pipeline"
 

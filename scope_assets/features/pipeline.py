@@ -34,10 +34,10 @@ from scope_assets.features.fourier import fourier_features
 from scope_assets.features.periodsearch import find_periods
 from scope_assets.features.stats import basic_stats
 from scope_assets.io import atomic_path
-from scope_assets.io.tables import META_KEY, attrs_to_json
-from scope_assets.lightcurves.archive import RawLightCurves
+from scope_assets.io.table_formats import META_KEY, attrs_to_json
 from scope_assets.lightcurves.batch import LightCurveBatch
 from scope_assets.lightcurves.cleaning import CleaningResult, clean_light_curves
+from scope_assets.lightcurves.raw import RawLightCurves
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def assemble_features(
 ) -> pd.DataFrame:
     """The SCoPe feature table for cleaned curves: identity, features, alerts, cross-matches.
 
-    ``sky`` is a :class:`~scope_assets.lightcurves.source.SkySource` or ``None`` (no catalogue
+    ``sky`` is a :class:`~scope_assets.lightcurves.sky_source.SkySource` or ``None`` (no catalogue
     access: alert and cross-match columns are then missing values).
     """
     radius = config.feature_generation.xmatch_radius_arcsec

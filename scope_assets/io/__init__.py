@@ -1,7 +1,7 @@
 """Reading and writing tables in SCoPe's formats, and SCoPe's on-disk layout."""
 
 from scope_assets.io.layout import DataLayout
-from scope_assets.io.tables import (
+from scope_assets.io.table_formats import (
     TableFormatError,
     atomic_path,
     read_csv,

@@ -29,7 +29,7 @@ import pandas as pd
 
 from scope_assets.io import atomic_path, write_csv, write_json, write_parquet
 from scope_assets.kowalski.client import KowalskiClient
-from scope_assets.kowalski.source import KowalskiSkySource, chunks, paged_find
+from scope_assets.kowalski.kowalski_sky import KowalskiSkySource, chunks, paged_find
 
 T = TypeVar("T")
 Track = Callable[[Sequence[T], str], Iterable[T]]

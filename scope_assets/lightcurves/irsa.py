@@ -34,14 +34,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import ArrayLike
 
-from scope_assets.lightcurves.archive import (
-    HJD_OFFSET,
-    LIGHTCURVE_SCHEMA,
-    RawLightCurves,
-    decode_id,
-    is_scope_id,
-    rcid_of,
-)
+from scope_assets.lightcurves.ids import decode_id, is_scope_id, rcid_of
+from scope_assets.lightcurves.raw import HJD_OFFSET, LIGHTCURVE_SCHEMA, RawLightCurves
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +69,7 @@ def table_columns(path: Path) -> list[str]:
         raise ValueError(f"cannot read table header of {path}: {exc}") from exc
 
 
-def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+def read_irsa_columns(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     """Read the named columns of a CSV or Parquet file."""
     try:
         if _is_parquet(path):
@@ -123,7 +117,7 @@ def read_irsa_file(path: Path) -> tuple[pd.DataFrame, int]:
     if "hjd" not in present and "mjd" not in present:
         raise ValueError(f"{path}: needs an 'hjd' or 'mjd' column (found {present})")
     wanted = IRSA_REQUIRED_COLUMNS + [c for c in IRSA_OPTIONAL_COLUMNS if c in present]
-    raw = read_table(path, wanted)
+    raw = read_irsa_columns(path, wanted)
     return _long_frame(
         ids=raw["oid"],
         t=_time_column(path, raw),
@@ -196,7 +190,7 @@ def read_long_table(path: Path | str) -> RawLightCurves:
     present = table_columns(path)
     _check_long_columns(str(path), present)
     known = LONG_REQUIRED_COLUMNS + LONG_OPTIONAL_COLUMNS + LOCATION_COLUMNS
-    return long_table_to_raw(read_table(path, [c for c in known if c in present]), str(path))
+    return long_table_to_raw(read_irsa_columns(path, [c for c in known if c in present]), str(path))
 
 
 def long_table_to_raw(table: pd.DataFrame, source: str) -> RawLightCurves:

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout, atomic_path, read_parquet_metadata, write_json
-from scope_assets.io.tables import META_KEY, attrs_to_json
+from scope_assets.io.table_formats import META_KEY, attrs_to_json
 from scope_assets.ml.arrays import DmdtRows, InputError, dmdt_from_arrow
 from scope_assets.ml.fast_impute import MatrixImputer
 from scope_assets.ml.manifest import ModelError

@@ -98,7 +98,7 @@ _WORKER_SKY = None
 def _init_worker(archive_dir: str) -> None:
     global _WORKER_SKY
     from scope_assets.lightcurves.archive import LocalArchive
-    from scope_assets.lightcurves.source import ArchiveSkySource
+    from scope_assets.lightcurves.sky_source import ArchiveSkySource
 
     _WORKER_SKY = ArchiveSkySource(LocalArchive(archive_dir))
 

@@ -27,13 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from scope_assets.lightcurves.archive import (
-    ARCHIVE_FORMAT,
-    HJD_OFFSET,
-    LIGHTCURVE_SCHEMA,
-    MANIFEST_NAME,
-    encode_id,
-)
+from scope_assets.lightcurves.archive import ARCHIVE_FORMAT, MANIFEST_NAME
+from scope_assets.lightcurves.ids import encode_id
+from scope_assets.lightcurves.raw import HJD_OFFSET, LIGHTCURVE_SCHEMA
 from scope_assets.sim.cadence import Cadence, field_centre, ztf_cadence
 from scope_assets.sim.catalogs import (
     alert_rows,

@@ -19,8 +19,8 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from scope_assets.lightcurves.archive import RawLightCurves
 from scope_assets.lightcurves.irsa import long_table_to_raw
+from scope_assets.lightcurves.raw import RawLightCurves
 
 
 def _csv_to_parquet(path: Path, target: Path) -> None:

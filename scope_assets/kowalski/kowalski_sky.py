@@ -18,8 +18,8 @@ import pandas as pd
 
 from scope_assets.features import xmatch
 from scope_assets.kowalski.client import KowalskiClient, KowalskiError
-from scope_assets.lightcurves.archive import META_COLUMNS, RawLightCurves
 from scope_assets.lightcurves.batch import LightCurveBatch
+from scope_assets.lightcurves.raw import META_COLUMNS, RawLightCurves
 
 SOURCES_CATALOG = "ZTF_sources_20240515"
 FEATURES_CATALOG = "ZTF_source_features_DR16"

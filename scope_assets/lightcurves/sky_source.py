@@ -2,7 +2,7 @@
 
 The field pipeline only talks to a :class:`SkySource`. :class:`ArchiveSkySource` serves the
 local archive (the simulated sky or a user's IRSA files) and cross-matches against the
-archive's catalogue tables; ``scope_assets.kowalski.source.KowalskiSkySource`` serves the same
+archive's catalogue tables; ``scope_assets.kowalski.kowalski_sky.KowalskiSkySource`` serves the same
 methods from Kowalski.
 """
 
@@ -14,7 +14,8 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from scope_assets.features.xmatch import XMATCH_COLUMNS, alert_stats, crossmatch
-from scope_assets.lightcurves.archive import LocalArchive, RawLightCurves
+from scope_assets.lightcurves.archive import LocalArchive
+from scope_assets.lightcurves.raw import RawLightCurves
 
 
 @runtime_checkable
