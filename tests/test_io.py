@@ -1,5 +1,6 @@
 """Formats: metadata round trips, atomic writes and clear errors."""
 
+import inspect
 import json
 import os
 import stat
@@ -7,14 +8,18 @@ import stat
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
 from scope_assets.io import (
     DataLayout,
     TableFormatError,
+    read_csv,
+    read_parquet,
     read_parquet_metadata,
     read_table,
+    write_csv,
     write_json,
     write_parquet,
     write_table,
@@ -55,6 +60,49 @@ def test_parquet_metadata_is_json_under_scope_key(tmp_path, table):
     assert json.loads(raw) == table.attrs
     assert b"pandas" in pq.read_schema(path).metadata
     assert read_parquet_metadata(path) == table.attrs
+
+
+def test_read_parquet_takes_scope_utils_arguments(tmp_path, table):
+    params = list(inspect.signature(read_parquet).parameters.values())[:2]
+    assert [(q.name, q.default) for q in params] == [
+        ("filepath", inspect.Parameter.empty),
+        ("meta_key", "scope"),
+    ]
+    path = write_parquet(table, tmp_path / "f.parquet")
+    assert read_parquet(str(path), "scope").attrs == table.attrs
+    assert read_parquet(filepath=path, meta_key="scope")["_id"].tolist() == table["_id"].tolist()
+    other = write_parquet(table, tmp_path / "other.parquet", meta_key="mine")
+    assert json.loads(pq.read_schema(other).metadata[b"mine"]) == table.attrs
+    assert read_parquet(other, meta_key="mine").attrs == table.attrs
+    assert read_parquet_metadata(other, meta_key="mine") == table.attrs
+    with pytest.warns(UserWarning, match="'scope' metadata"):
+        read_parquet(other)
+    assert list(read_parquet(path, columns=["_id"]).columns) == ["_id"]
+
+
+def test_csv_metadata_round_trip_as_a_commented_first_line(tmp_path, table):
+    table = table.assign(note=["a#b", "#c,d"])  # '#' and ',' inside data cells
+    path = write_csv(table, tmp_path / "t.csv", metadata=True)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("# scope: ") and json.loads(lines[0][9:]) == table.attrs
+    assert lines[1] == "_id,period_ELS_ECE_EAOV,dmdt,note"
+    back = read_csv(path)
+    assert back.attrs == table.attrs
+    assert (
+        back["note"].tolist() == ["a#b", "#c,d"] and back["_id"].tolist() == table["_id"].tolist()
+    )
+    np.testing.assert_allclose(np.asarray(back["dmdt"].iloc[0]), np.asarray(table["dmdt"].iloc[0]))
+    plain = pd.read_csv(path, comment=None, skiprows=1)  # a SCoPe-style reader told to skip it
+    assert list(plain.columns) == list(table.columns) and plain["note"].tolist() == ["a#b", "#c,d"]
+    arrow = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows=1)).to_pandas()
+    assert arrow["_id"].tolist() == table["_id"].tolist() and arrow["note"].tolist()[0] == "a#b"
+
+
+def test_csv_without_metadata_is_what_scope_writes(tmp_path, table):
+    path = write_csv(table, tmp_path / "t.csv")
+    assert path.read_text().splitlines()[0] == "_id,period_ELS_ECE_EAOV,dmdt"
+    assert pd.read_csv(path)["_id"].tolist() == table["_id"].tolist()  # SCoPe's plain reader
+    assert read_csv(path).attrs == {}
 
 
 def test_failed_write_leaves_no_file(tmp_path):

@@ -1,2 +1,3 @@
-"""Reports (Dagster-free, matplotlib Agg): DNN-vs-XGB comparison (``comparison``) and training
-reports — label distribution, statistics, recall/precision, feature importance (``training``)."""
+"""Reports (Dagster-free, matplotlib Agg): DNN-vs-XGB comparison (``comparison``), training
+reports — label distribution, statistics, recall/precision (``training``) — and XGB feature
+importance (``importance``)."""

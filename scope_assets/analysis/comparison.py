@@ -1,5 +1,9 @@
 """DNN-vs-XGB comparison: score histograms, 2-D agreement heatmaps, agreement at 0.5.
 
+As in SCoPe's "Analyzing predictions": the heatmap puts the DNN score on x and the XGB score on
+y, and a score is a positive classification when it is strictly above 0.5 (:func:`is_positive`;
+scores are rounded to 2 dp, so 0.50 occurs and counts as negative).
+
 Counts are accumulated file by file (:class:`ComparisonCounts`), so comparing every field
 reads one catalogue at a time and only its score columns: memory does not grow with the number
 of fields.
@@ -20,6 +24,17 @@ from scope_assets.io import DataLayout, write_json
 N_BINS = 50
 EDGES = np.linspace(0.0, 1.0, N_BINS + 1)
 THRESHOLD = 0.5
+
+
+def is_positive(scores: np.ndarray) -> np.ndarray:
+    """SCoPe's positive-classification rule for the comparison: score ``> 0.5`` (0.50 is not)."""
+    return np.asarray(scores) > THRESHOLD
+
+
+def heatmap_counts(dnn: np.ndarray, xgb: np.ndarray) -> np.ndarray:
+    """2-D histogram of paired scores: ``counts[i, j]`` = sources with the DNN score in bin ``i``
+    (x axis) and the XGB score in bin ``j`` (y axis)."""
+    return np.histogram2d(dnn, xgb, [EDGES, EDGES])[0].astype(np.int64)
 
 
 def paired_tags(columns: list[str]) -> list[str]:
@@ -56,7 +71,7 @@ class ComparisonCounts:
                 self.hist_dnn[tag] = np.zeros(N_BINS, dtype=np.int64)
                 self.hist_xgb[tag] = np.zeros(N_BINS, dtype=np.int64)
                 self.heat[tag] = np.zeros((N_BINS, N_BINS), dtype=np.int64)
-            dp, xp = d >= THRESHOLD, x >= THRESHOLD
+            dp, xp = is_positive(d), is_positive(x)
             self.n[tag] += len(d)
             self.agree[tag] += int((dp == xp).sum())
             self.dnn_positive[tag] += int(dp.sum())
@@ -64,7 +79,7 @@ class ComparisonCounts:
             self.both_positive[tag] += int((dp & xp).sum())
             self.hist_dnn[tag] += np.histogram(d, EDGES)[0]
             self.hist_xgb[tag] += np.histogram(x, EDGES)[0]
-            self.heat[tag] += np.histogram2d(x, d, [EDGES, EDGES])[0].astype(np.int64)
+            self.heat[tag] += heatmap_counts(d, x)
         if source:
             self.sources.append(source)
 
@@ -105,32 +120,37 @@ def plot_histograms(counts: ComparisonCounts, path: Path, title: str) -> Path:
     return save_png(fig, path)
 
 
-def plot_heatmaps(counts: ComparisonCounts, path: Path, title: str) -> Path:
+def draw_heatmap(fig, ax, counts: ComparisonCounts, tag: str) -> None:
+    """One class's DNN (x) vs XGB (y) heatmap, log colour scale, threshold lines at 0.5."""
     from matplotlib.colors import LogNorm
     from matplotlib.ticker import FuncFormatter
 
+    heat = counts.heat[tag].T.astype(float)  # imshow rows are y (XGB bins), columns x (DNN)
+    heat[heat == 0] = np.nan
+    vmax = np.nanmax(heat) if np.isfinite(heat).any() else 1.0
+    norm = LogNorm(vmin=1, vmax=max(vmax, 1.0))
+    image = ax.imshow(
+        heat, origin="lower", extent=(0, 1, 0, 1), cmap="viridis", norm=norm, aspect="equal"
+    )
+    ax.axhline(THRESHOLD, color="0.5", lw=0.6, ls="--")
+    ax.axvline(THRESHOLD, color="0.5", lw=0.6, ls="--")
+    agreement = counts.agree[tag] / counts.n[tag] if counts.n[tag] else float("nan")
+    ax.set_title(f"{tag}: agree {agreement:.3f}", fontsize=9)
+    ax.set_xlabel("DNN score", fontsize=8)
+    ax.set_ylabel("XGB score", fontsize=8)
+    ax.tick_params(labelsize=7)
+    cbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    plain = FuncFormatter(lambda value, _: f"{value:g}")  # "3", not "3×10⁰"
+    cbar.ax.yaxis.set_major_formatter(plain)
+    cbar.ax.yaxis.set_minor_formatter(plain)
+    cbar.ax.tick_params(which="both", labelsize=6)
+    cbar.set_label("sources per cell", fontsize=7)
+
+
+def plot_heatmaps(counts: ComparisonCounts, path: Path, title: str) -> Path:
     fig, axes = grid(len(counts.tags))
     for ax, tag in zip(axes, counts.tags, strict=False):
-        heat = counts.heat[tag].T.astype(float)  # rows: DNN bins, cols: XGB bins
-        heat[heat == 0] = np.nan
-        vmax = np.nanmax(heat) if np.isfinite(heat).any() else 1.0
-        image = ax.imshow(
-            heat, origin="lower", extent=(0, 1, 0, 1), cmap="viridis",
-            norm=LogNorm(vmin=1, vmax=max(vmax, 1.0)), aspect="equal",
-        )  # fmt: skip
-        ax.axhline(THRESHOLD, color="0.5", lw=0.6, ls="--")
-        ax.axvline(THRESHOLD, color="0.5", lw=0.6, ls="--")
-        agreement = counts.agree[tag] / counts.n[tag] if counts.n[tag] else float("nan")
-        ax.set_title(f"{tag}: agree {agreement:.3f}", fontsize=9)
-        ax.set_xlabel("XGB score", fontsize=8)
-        ax.set_ylabel("DNN score", fontsize=8)
-        ax.tick_params(labelsize=7)
-        cbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-        plain = FuncFormatter(lambda value, _: f"{value:g}")  # "3", not "3×10⁰"
-        cbar.ax.yaxis.set_major_formatter(plain)
-        cbar.ax.yaxis.set_minor_formatter(plain)
-        cbar.ax.tick_params(which="both", labelsize=6)
-        cbar.set_label("sources per cell", fontsize=7)
+        draw_heatmap(fig, ax, counts, tag)
     if not counts.tags:
         axes[0].text(0.5, 0.5, "no paired DNN/XGB columns", ha="center")
     fig.suptitle(title, fontsize=11)

@@ -1,34 +1,42 @@
-"""Training reports: label distribution, per-class statistics, DNN-vs-XGB recall/precision,
-XGB feature importance and the "top features across classifiers" chart (SCoPe's
-"Analyzing Predictions"), plus SCoPe's ``assemble-training-stats`` file copying.
+"""Training reports: label distribution, per-class statistics and the DNN-vs-XGB
+recall/precision scatter (SCoPe's "Analyzing predictions"; DNN on x, XGB on y), plus SCoPe's
+``assemble-training-stats`` file copying. Feature importance is in ``importance``.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from scope_assets.analysis.plots import grid, save_png
-from scope_assets.io import write_json
 from scope_assets.ml.labels import label_columns
 from scope_assets.ml.manifest import MANIFEST_NAME, ModelManifest
 
 STAT_NAMES = ("accuracy", "precision", "recall", "f1_score", "roc_auc")
+SCATTER_STYLE = {"cmap": "plasma", "s": 40, "edgecolor": "k", "lw": 0.4}
+LABEL_OFFSET = {"xytext": (3, 3), "textcoords": "offset points"}
 
 
 # --------------------------------------------------------------------------- labels
 
 
 def label_distribution(training_set: pd.DataFrame, threshold: float = 0.7) -> pd.Series:
-    """Positives (label ≥ ``threshold``) per label column, in label order."""
+    """Positives (label ``> threshold``, SCoPe's training rule) per label column, in label order."""
     columns = [c for c in label_columns() if c in training_set.columns]
-    return pd.Series({c: int((training_set[c] >= threshold).sum()) for c in columns}, name="n")
+    return pd.Series({c: int((training_set[c] > threshold).sum()) for c in columns}, name="n")
+
+
+def label_distribution_from_manifests(models_root: str | Path, group: str) -> pd.Series:
+    """Positives per trained label from the models' manifests (train + val + test positives),
+    for when the training set itself is not at hand (the committed demo models)."""
+    counts: dict[str, int] = {}
+    for _, manifest in model_manifests(models_root, group).values():
+        sets = [manifest.metrics.get(name, {}) for name in ("train", "val", "test")]
+        counts.setdefault(manifest.label, sum(int(m.get("n_positive") or 0) for m in sets))
+    return pd.Series(counts, name="n", dtype="int64")
 
 
 def plot_label_distribution(counts: pd.Series, path: Path, threshold: float = 0.7) -> Path:
@@ -39,7 +47,7 @@ def plot_label_distribution(counts: pd.Series, path: Path, threshold: float = 0.
     ax.barh(ordered.index, ordered.to_numpy(), color="C2")
     for y, value in enumerate(ordered.to_numpy()):
         ax.text(value, y, f" {value}", va="center", fontsize=7)
-    ax.set_xlabel(f"sources with label ≥ {threshold}")
+    ax.set_xlabel(f"sources with label > {threshold}")
     ax.set_title("Training label distribution")
     return save_png(fig, path)
 
@@ -84,37 +92,46 @@ def training_stats_table(models_root: str | Path, group: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def plot_recall_precision(stats: pd.DataFrame, path: Path, set_name: str = "test") -> Path:
-    """DNN vs XGB recall and precision per class, coloured by training positives."""
-
+def recall_precision_points(stats: pd.DataFrame, metric: str, set_name: str) -> pd.DataFrame:
+    """Per tag with both models: ``dnn`` (x) and ``xgb`` (y) value of ``metric`` on ``set_name``
+    and the training positives (colour)."""
     part = stats[stats["set"] == set_name]
-    wide = part.pivot_table(
-        index="tag", columns="algorithm", values=["recall", "precision", "n_positive_train"]
-    )
+    wide = part.pivot_table(index="tag", columns="algorithm", values=metric)
+    if not {"dnn", "xgb"} <= set(wide.columns):
+        return pd.DataFrame(columns=["dnn", "xgb", "n_positive_train"])
+    positives = part.groupby("tag")["n_positive_train"].max()
+    points = wide[["dnn", "xgb"]].dropna().rename_axis(columns=None)
+    return points.assign(n_positive_train=positives.reindex(points.index))
+
+
+def draw_recall_precision(fig, ax, points: pd.DataFrame, metric: str, set_name: str) -> None:
+    """One metric's DNN (x) vs XGB (y) scatter, coloured by training positives."""
+    from matplotlib.colors import LogNorm
+
+    if len(points):
+        colour = points["n_positive_train"].astype(float)
+        norm = LogNorm(vmin=max(1, colour.min()), vmax=max(2, colour.max()))
+        dots = ax.scatter(points["dnn"], points["xgb"], c=colour, norm=norm, **SCATTER_STYLE)
+        for tag, row in points.iterrows():
+            ax.annotate(tag, (row["dnn"], row["xgb"]), fontsize=7, **LABEL_OFFSET)
+        fig.colorbar(dots, ax=ax, label="training positives")
+    else:
+        ax.text(0.5, 0.5, "needs DNN and XGB models", ha="center")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.6)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(f"DNN {metric}")
+    ax.set_ylabel(f"XGB {metric}")
+    ax.set_title(f"{metric} ({set_name} set)")
+
+
+def plot_recall_precision(stats: pd.DataFrame, path: Path, set_name: str = "test") -> Path:
+    """DNN (x) vs XGB (y) recall and precision per class, coloured by training positives."""
     fig, axes = grid(2, ncols=2, panel=(4.4, 4.0))
     for ax, metric in zip(axes, ("recall", "precision"), strict=True):
-        if metric in wide and {"dnn", "xgb"} <= set(wide[metric].columns):
-            x, y = wide[metric]["xgb"], wide[metric]["dnn"]
-            colour = wide["n_positive_train"].max(axis=1)
-            from matplotlib.colors import LogNorm
-
-            norm = LogNorm(vmin=max(1, colour.min()), vmax=max(2, colour.max()))
-            points = ax.scatter(
-                x, y, c=colour, cmap="plasma", norm=norm, s=40, edgecolor="k", lw=0.4
-            )
-            for tag in wide.index:
-                ax.annotate(
-                    tag, (x[tag], y[tag]), fontsize=7, xytext=(3, 3), textcoords="offset points"
-                )
-            fig.colorbar(points, ax=ax, label="training positives")
-        else:
-            ax.text(0.5, 0.5, "needs DNN and XGB models", ha="center")
-        ax.plot([0, 1], [0, 1], "k--", lw=0.6)
-        ax.set_xlim(-0.02, 1.02)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel(f"XGB {metric}")
-        ax.set_ylabel(f"DNN {metric}")
-        ax.set_title(f"{metric} ({set_name} set)")
+        draw_recall_precision(
+            fig, ax, recall_precision_points(stats, metric, set_name), metric, set_name
+        )
     return save_png(fig, path)
 
 
@@ -159,60 +176,3 @@ def assemble_training_stats(
                 target.mkdir(parents=True, exist_ok=True)
                 found.append(Path(shutil.copy2(matches[-1], target / matches[-1].name)))
     return AssembledStats(stats_files, importance_files, stats_dir, importance_dir)
-
-
-# --------------------------------------------------------------------------- feature importance
-
-
-def xgb_importances(
-    models_root: str | Path, group: str, set_name: str = "val"
-) -> dict[str, dict[str, float]]:
-    """``{tag: {feature: weight}}`` from each XGB model's newest ``_impvars.json``."""
-    out = {}
-    group_dir = Path(models_root) / "xgb" / group
-    for tag_dir in sorted(p for p in group_dir.glob("*") if (p / MANIFEST_NAME).exists()):
-        matches = sorted(tag_dir.glob(f"*_plots/{set_name}/*_impvars.json"))
-        if matches:
-            out[tag_dir.name] = json.loads(matches[-1].read_text())
-    return out
-
-
-def top_features(importances: dict[str, dict[str, float]], n: int = 10) -> pd.DataFrame:
-    """How many classifiers rank each feature in their top ``n`` (ties broken by the mean
-    normalised importance)."""
-    counts: Counter = Counter()
-    share: dict[str, list[float]] = {}
-    for scores in importances.values():
-        total = sum(scores.values()) or 1.0
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        for feature, _ in ranked[:n]:
-            counts[feature] += 1
-        for feature, value in scores.items():
-            share.setdefault(feature, []).append(value / total)
-    rows = [
-        {"feature": f, "n_classifiers": c, "mean_importance": float(np.mean(share.get(f, [0.0])))}
-        for f, c in counts.items()
-    ]
-    df = pd.DataFrame(rows, columns=["feature", "n_classifiers", "mean_importance"])
-    return df.sort_values(["n_classifiers", "mean_importance"], ascending=False).reset_index(
-        drop=True
-    )
-
-
-def plot_top_features(
-    top: pd.DataFrame, path: Path, n_classifiers: int, n: int = 10, limit: int = 25
-) -> Path:
-    import matplotlib.pyplot as plt
-
-    part = top.head(limit).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(part) + 1.5))
-    ax.barh(part["feature"], part["n_classifiers"], color="C0")
-    ax.set_xlabel(f"classifiers with the feature in their top {n} (of {n_classifiers})")
-    ax.set_title("XGB: top features across classifiers")
-    ax.tick_params(axis="y", labelsize=7)
-    return save_png(fig, path)
-
-
-def write_importance_json(importances: dict[str, dict[str, float]], out_dir: Path) -> list[Path]:
-    """One ``<tag>_impvars.json`` per class under ``out_dir``."""
-    return [write_json(v, out_dir / f"{tag}_impvars.json") for tag, v in importances.items()]

@@ -6,7 +6,12 @@ from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
 from scope_assets.defs.ml_assets import INFERENCE_ASSETS, ML_ASSETS, ML_CHECKS
-from scope_assets.defs.report_assets import REPORT_ASSETS, dnn_xgb_comparison
+from scope_assets.defs.report_assets import (
+    REPORT_ASSETS,
+    dnn_xgb_comparison,
+    feature_importance,
+    training_stats,
+)
 
 field_pipeline_job = dg.define_asset_job(
     "field_pipeline",
@@ -17,6 +22,9 @@ field_pipeline_job = dg.define_asset_job(
 
 DEMO_ASSETS = [*FIELD_ASSETS, *INFERENCE_ASSETS, dnn_xgb_comparison]
 """What ``make demo`` materializes for the demo field (models come committed in ``models/``)."""
+DEMO_TRAINING_REPORTS = [training_stats, feature_importance]
+"""Training reports ``make demo`` adds, computed from the committed models' manifests and
+``_plots`` files (no retraining)."""
 DEMO_CHECKS = [*FIELD_CHECKS, *ML_CHECKS]
 
 

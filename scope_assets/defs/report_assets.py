@@ -1,9 +1,11 @@
 """Report assets (thin wrappers over ``scope_assets.analysis``): PNG files under the data root
 plus the numbers and inline images in Dagster metadata.
 
-- ``training_stats``: label distribution, per-class statistics (val/test) of every model,
-  SCoPe's ``assemble-training-stats`` files and the DNN-vs-XGB recall/precision scatter.
-- ``feature_importance``: XGB ``get_score()`` per class and the top-N-features bar chart.
+- ``training_stats``: label distribution (from the training set, else from the models'
+  manifests), per-class statistics (val/test) of every model, SCoPe's
+  ``assemble-training-stats`` files and the DNN-vs-XGB recall/precision scatter.
+- ``feature_importance``: XGB ``get_score()`` per class, assembled into SCoPe's
+  ``xgb_feature_importance/`` and read from there, and the top-3-features bar chart.
 - ``dnn_xgb_comparison`` (per field) and ``dnn_xgb_comparison_all`` (every combined field):
   score histograms, 2-D agreement heatmaps and the agreement fraction at 0.5 per class.
 """
@@ -28,7 +30,7 @@ _ALL = {"partition_mapping": dg.AllPartitionMapping()}
 class ReportConfig(dg.Config):
     group: str = DEMO_GROUP
     set_name: str = "test"
-    top_n: int = 10
+    top_n: int = 3
 
 
 def _image(path) -> dict:
@@ -53,30 +55,25 @@ def training_stats(
 ) -> dg.MaterializeResult:
     from scope_assets.analysis.training import (
         assemble_training_stats,
-        label_distribution,
         plot_label_distribution,
         plot_recall_precision,
         training_stats_table,
     )
-    from scope_assets.io import read_parquet, write_csv
-    from scope_assets.ml.training_set import training_set_path
+    from scope_assets.io import write_csv
 
     layout = storage.layout()
     models_root = storage.models_root()
     threshold = storage.scope_config().training.threshold
     out_dir = layout.reports_dir / "training"
-    metadata: dict = {}
-    ts_path = training_set_path(layout.training_dir)
-    if ts_path.exists():
-        labels = label_distribution(read_parquet(ts_path), threshold)
-        metadata |= _image(
-            plot_label_distribution(labels, out_dir / "label_distribution.png", threshold)
-        )
-        metadata["label_counts"] = dg.MetadataValue.json({k: int(v) for k, v in labels.items()})
     stats = training_stats_table(models_root, config.group)
     if stats.empty:
         raise FileNotFoundError(f"no trained models of group {config.group!r} under {models_root}")
-    write_csv(stats, out_dir / "training_stats.csv")
+    stats.attrs = {"group": config.group, "models_root": str(models_root)}
+    write_csv(stats, out_dir / "training_stats.csv", metadata=True)
+    labels, label_source = _label_counts(layout, models_root, config.group, threshold)
+    metadata = _image(
+        plot_label_distribution(labels, out_dir / "label_distribution.png", threshold)
+    )
     metadata |= _image(
         plot_recall_precision(stats, out_dir / "recall_precision.png", config.set_name)
     )
@@ -92,6 +89,8 @@ def training_stats(
         copied[algorithm] = str(assembled.stats_dir)
     shown = stats[stats["set"] == config.set_name].drop(columns=["set"])
     metadata |= {
+        "label_counts": dg.MetadataValue.json({k: int(v) for k, v in labels.items()}),
+        "label_counts_source": dg.MetadataValue.text(label_source),
         "stats_table": dg.MetadataValue.md(_md_table(shown)),
         "stats_csv": dg.MetadataValue.path(str(out_dir / "training_stats.csv")),
         "assembled_stats_dirs": dg.MetadataValue.json(copied),
@@ -102,39 +101,61 @@ def training_stats(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _label_counts(layout, models_root, group: str, threshold: float):
+    """Label positives from the training set when it is built, else from the model manifests
+    (the committed demo models come without their training set)."""
+    from scope_assets.analysis.training import (
+        label_distribution,
+        label_distribution_from_manifests,
+    )
+    from scope_assets.io import read_parquet
+    from scope_assets.ml.training_set import training_set_path
+
+    ts_path = training_set_path(layout.training_dir)
+    if ts_path.exists():
+        return label_distribution(read_parquet(ts_path), threshold), str(ts_path)
+    return label_distribution_from_manifests(models_root, group), f"{models_root} manifests"
+
+
 @dg.asset(
     group_name=GROUP,
     kinds={"png", "json"},
     deps=[dg.AssetDep(xgb_models, **_ALL)],
-    description="XGB feature importance per class (get_score weight) and the top features "
-    "across classifiers.",
+    description="XGB feature importance per class (get_score weight) in SCoPe's "
+    "xgb_feature_importance/ and the top features across classifiers.",
 )
 def feature_importance(
     context: dg.AssetExecutionContext, storage: StorageResource, config: ReportConfig
 ) -> dg.MaterializeResult:
-    from scope_assets.analysis.training import (
+    from scope_assets.analysis.importance import (
+        importance_tag,
         plot_top_features,
+        read_importance_directory,
         top_features,
-        write_importance_json,
-        xgb_importances,
     )
+    from scope_assets.analysis.training import assemble_training_stats
     from scope_assets.io import write_csv
 
     layout = storage.layout()
-    importances = xgb_importances(storage.models_root(), config.group)
+    assembled = assemble_training_stats(
+        storage.models_root(), "xgb", config.group, layout.root, set_name=config.set_name
+    )
+    tags = {importance_tag(path)[0] for path in assembled.importance_files}
+    importances = read_importance_directory(assembled.importance_dir, tags)
     if not importances:
         raise FileNotFoundError(f"no XGB importance files for group {config.group!r}")
-    out_dir = layout.root / "xgb_feature_importance"
-    files = write_importance_json(importances, out_dir)
     top = top_features(importances, config.top_n)
+    top.attrs = {"group": config.group, "top_n": config.top_n, "classifiers": list(importances)}
     report_dir = layout.reports_dir / "training"
-    write_csv(top, report_dir / "top_features.csv")
+    write_csv(top, report_dir / "top_features.csv", metadata=True)
     png = plot_top_features(top, report_dir / "top_features.png", len(importances), config.top_n)
     return dg.MaterializeResult(
         metadata=_image(png)
         | {
-            "importance_files": dg.MetadataValue.json([str(f) for f in files]),
+            "importance_dir": dg.MetadataValue.path(str(assembled.importance_dir)),
+            "importance_files": dg.MetadataValue.json([str(f) for f in assembled.importance_files]),
             "top_features": dg.MetadataValue.md(_md_table(top.head(20))),
+            "top_features_csv": dg.MetadataValue.path(str(report_dir / "top_features.csv")),
             "n_classifiers": dg.MetadataValue.int(len(importances)),
         }
     )

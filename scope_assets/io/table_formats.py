@@ -3,7 +3,12 @@
 - Parquet: ``attrs`` as JSON under the schema-metadata key ``scope`` (next to pandas' own key).
 - HDF5: pandas ``HDFStore`` (fixed format, key ``df``) with ``attrs`` on the storer's
   ``attrs.metadata``.
-- CSV: no metadata; list/array cells (``dmdt``) are written as JSON strings and parsed back.
+- CSV: list/array cells (``dmdt``) are written as JSON strings and parsed back. SCoPe's CSV
+  files carry no metadata, and SCoPe reads them with a plain ``pandas.read_csv``, which a header
+  line would break; so ``attrs`` are written only on request (``write_csv(..., metadata=True)``)
+  as one leading ``# scope: <JSON>`` line. :func:`read_csv` reads it back into ``attrs``; other
+  readers skip it with ``skiprows=1`` (pandas) or ``ReadOptions(skip_rows=1)`` (pyarrow) — not
+  with ``comment="#"``, which would also cut data cells at a ``#``.
 
 Every write is atomic: the table goes to a temporary file in the target directory, then is
 renamed over the target, so a crash never leaves a half-written file.
@@ -25,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 META_KEY = b"scope"
+CSV_META_PREFIX = "# scope: "
 HDF_KEY = "df"
 SUFFIXES = {".parquet": "parquet", ".h5": "hdf", ".hdf5": "hdf", ".hdf": "hdf", ".csv": "csv"}
 
@@ -88,30 +94,42 @@ def _table_format(path: Path) -> str:
         ) from None
 
 
-def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``df`` to Parquet with ``df.attrs`` as JSON under the schema key ``scope``."""
+def write_parquet(
+    df: pd.DataFrame, filepath: str | os.PathLike[str], meta_key: str = "scope"
+) -> Path:
+    """Write ``df`` to Parquet with ``df.attrs`` as JSON under the schema key ``meta_key``
+    (SCoPe's ``scope.utils.write_parquet`` call shape)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     metadata = dict(table.schema.metadata or {})
-    metadata[META_KEY] = attrs_to_json(df.attrs).encode()
+    metadata[meta_key.encode()] = attrs_to_json(df.attrs).encode()
     table = table.replace_schema_metadata(metadata)
-    with atomic_path(path) as tmp:
+    with atomic_path(filepath) as tmp:
         pq.write_table(table, tmp)
-    return Path(path)
+    return Path(filepath)
 
 
-def read_parquet_metadata(path: str | os.PathLike[str]) -> dict:
-    """The ``scope`` metadata of a Parquet file without reading its data ({} if absent)."""
+def read_parquet_metadata(path: str | os.PathLike[str], meta_key: str = "scope") -> dict:
+    """The ``meta_key`` metadata of a Parquet file without reading its data ({} if absent)."""
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise TableFormatError(f"{path}: not a readable Parquet file ({exc})") from None
-    raw = (schema.metadata or {}).get(META_KEY)
+    raw = (schema.metadata or {}).get(meta_key.encode())
     return json.loads(raw) if raw else {}
 
 
-def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a Parquet table; ``attrs`` from the ``scope`` key (a warning if it is absent)."""
-    path = Path(path)
+def read_parquet(
+    filepath: str | os.PathLike[str],
+    meta_key: str = "scope",
+    *,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read a Parquet table with ``attrs`` from the schema key ``meta_key`` (a warning if absent).
+
+    The replacement for SCoPe's ``scope.utils.read_parquet(filepath, meta_key="scope")``: same
+    arguments, same result; ``columns`` optionally reads a subset.
+    """
+    path = Path(filepath)
     try:
         table = pq.read_table(path, columns=columns)
     except FileNotFoundError:
@@ -121,11 +139,11 @@ def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None)
     except KeyError as exc:
         raise TableFormatError(f"{path}: missing column {exc}") from None
     df = table.to_pandas()
-    raw = (table.schema.metadata or {}).get(META_KEY)
+    raw = (table.schema.metadata or {}).get(meta_key.encode())
     if raw:
         df.attrs = json.loads(raw)
     else:
-        warnings.warn(f"{path} has no 'scope' metadata", stacklevel=2)
+        warnings.warn(f"{path} has no {meta_key!r} metadata", stacklevel=2)
     return df
 
 
@@ -166,8 +184,9 @@ def _is_array_cell(value: object) -> bool:
     return isinstance(value, list | np.ndarray)
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write CSV (no metadata); list/array cells become JSON strings."""
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, metadata: bool = False) -> Path:
+    """Write CSV; list/array cells become JSON strings. With ``metadata``, ``df.attrs`` go first
+    as one ``# scope: <JSON>`` line (SCoPe writes none; see the module docstring)."""
     out = df.copy()
     for col in out.columns:
         if out[col].map(_is_array_cell).any():
@@ -175,24 +194,48 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
                 lambda v: json.dumps(np.asarray(v).tolist()) if _is_array_cell(v) else v
             )
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False)
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            if metadata:
+                handle.write(f"{CSV_META_PREFIX}{attrs_to_json(df.attrs)}\n")
+            out.to_csv(handle, index=False)
     return Path(path)
 
 
+def _csv_metadata(path: Path) -> tuple[dict, int]:
+    """``(attrs, number of leading metadata lines)`` of a CSV file."""
+    attrs: dict = {}
+    n_lines = 0
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith(CSV_META_PREFIX):
+                break
+            attrs.update(json.loads(line[len(CSV_META_PREFIX) :]))
+            n_lines += 1
+    return attrs, n_lines
+
+
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read CSV written by :func:`write_csv`; JSON list cells (e.g. ``dmdt``) are parsed back."""
+    """Read CSV written by :func:`write_csv` (or by SCoPe): ``attrs`` from a leading
+    ``# scope:`` line if there is one, JSON list cells (e.g. ``dmdt``) parsed back."""
     path = Path(path)
     try:
-        df = pd.read_csv(path)
+        attrs, n_meta = _csv_metadata(path)
+        df = pd.read_csv(path, skiprows=n_meta)
     except FileNotFoundError:
         raise FileNotFoundError(f"table {path} does not exist") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (
+        pd.errors.EmptyDataError,
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+    ) as exc:
         raise TableFormatError(f"{path}: not a readable CSV table ({exc})") from None
     for col in df.columns:
         if pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col]):
             first = df[col].dropna().head(1)
             if len(first) and isinstance(first.iloc[0], str) and first.iloc[0].startswith("["):
                 df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    df.attrs = attrs
     return df
 
 
