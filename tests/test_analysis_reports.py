@@ -131,6 +131,7 @@ def test_field_and_all_field_reports_write_pngs(tmp_path):
     assert list(report.summary["tag"]) == ["rrab", "vnv"]
     saved = json.loads(report.summary_json.read_text())
     assert saved["threshold"] == 0.5 and len(saved["classes"]) == 2
+    assert saved["positive"] == "score > 0.5"
     everything = all_fields_comparison(layout)
     assert everything.n_rows == 400 and len(everything.sources) == 2
     assert everything.histogram_png.read_bytes()[:8] == PNG

@@ -175,6 +175,7 @@ def _write_report(counts: ComparisonCounts, out_dir: Path, title: str) -> Compar
     summary_json = write_json(
         {
             "threshold": THRESHOLD,
+            "positive": f"score > {THRESHOLD}",
             "sources": counts.sources,
             "classes": summary.to_dict(orient="records"),
         },
