@@ -1,7 +1,8 @@
 """Real-data period recovery table: nested ELS_ECE_EAOV and ELS next to astropy LombScargle.
 
 Usage: ``python bench/real_periods.py [--max-freq 48] [--eros-per-class 10] [--root PATH]``.
-Reads the shared development set (``../shared/data/real``); nothing is copied into the repo.
+Reads the shared development set (``shared_path("data", "real")``); nothing is copied into the
+repo.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from scope_assets.features.periodsearch.evaluation import (
-    default_real_root,
+from scope_assets.testing import shared_path
+from scope_assets.testing.real_light_curves import (
     load_eros1,
     load_lcurvemaker,
     load_ztfperiodic,
@@ -23,7 +24,7 @@ from scope_assets.features.periodsearch.evaluation import (
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--root", type=Path, default=default_real_root())
+    ap.add_argument("--root", type=Path, default=shared_path("data", "real"))
     ap.add_argument("--max-freq", type=float, default=48.0)
     ap.add_argument("--eros-per-class", type=int, default=10)
     ap.add_argument("--top-n", type=int, default=50)

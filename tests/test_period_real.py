@@ -1,34 +1,34 @@
 """Nested ELS_ECE_EAOV period search on real light curves with catalogue periods.
 
-Data: the shared development set ``../shared/data/real`` next to the checkout (read in place,
-never copied). Each subset prints a recovery table (run ``pytest -s`` to see it): object, class,
-catalogue period, our nested and GLS periods with their match label, and astropy's LombScargle
-on the same grid where that is affordable (lcurvemaker; astropy's fast method needs ~2-8 s per
-light curve on the 48 c/d grid, and our ELS equals astropy's GLS to 1e-8, see
-``test_periodsearch.py::test_gls_matches_astropy``; ``bench/real_periods.py`` prints astropy for
-every subset).
+Data: the shared development set ``shared_path("data", "real")`` (read in place, never copied;
+the tests skip when it is absent). Each subset prints a recovery table (run ``pytest -s`` to see
+it): object, class, catalogue period, our nested and GLS periods with their match label, and
+astropy's LombScargle on the same grid where that is affordable (lcurvemaker; astropy's fast
+method needs ~2-8 s per light curve on the 48 c/d grid, and our ELS equals astropy's GLS to 1e-8,
+see ``test_periodsearch.py::test_gls_matches_astropy``; ``bench/real_periods.py`` prints astropy
+for every subset).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from scope_assets.features.periodsearch import find_periods
-from scope_assets.features.periodsearch.evaluation import (
+from scope_assets.lightcurves.batch import LightCurveBatch
+from scope_assets.testing import shared_path
+from scope_assets.testing.real_light_curves import (
     load_eros1,
     load_lcurvemaker,
     load_ztfperiodic,
     recovery_table,
 )
-from scope_assets.lightcurves.batch import LightCurveBatch
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL = shared_path("data", "real")
 pytestmark = pytest.mark.skipif(
-    not REAL.is_dir(), reason=f"shared real light curves not found at {REAL}"
+    not REAL.is_dir(),
+    reason=f"shared real light curves not found at {REAL} (set $SCOPE_SHARED_DIR to use them)",
 )
 
 

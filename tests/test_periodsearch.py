@@ -17,7 +17,7 @@ from scope_assets.features.periodsearch import (
     gls_periodogram,
     gls_power,
 )
-from scope_assets.features.periodsearch.evaluation import match_label
+from scope_assets.features.periodsearch.period_match import match_label
 from scope_assets.lightcurves.batch import LightCurveBatch
 
 HJD0 = 2458200.5

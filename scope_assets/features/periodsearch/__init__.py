@@ -9,8 +9,8 @@ Public API::
     classify_period_match(found, true) -> "exact" | "harmonic" | "alias" | "miss"
 """
 
-from .evaluation import classify_period_match
 from .grid import TERRESTRIAL_WINDOWS, GridPolicy, frequency_grid
+from .period_match import classify_period_match
 from .periodograms import (
     aov_periodogram,
     ce_aov_periodograms,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels as K
+from .kernels_ls import gls_at, gls_direct, gls_weights
+from .kernels_ls_fast import gls_fast
+from .kernels_phase_binning import fold_bin
+from .kernels_shared import clean_curve
 
 
 def _clean(t, mag, magerr):
@@ -19,7 +22,7 @@ def _clean(t, mag, magerr):
     magerr = np.ascontiguousarray(magerr, dtype=np.float64)
     if not (t.shape == mag.shape == magerr.shape) or t.ndim != 1:
         raise ValueError("t, mag and magerr must be 1-d arrays of equal length")
-    tt, mm, ee, _ = K.clean_curve(t, mag, magerr)
+    tt, mm, ee, _ = clean_curve(t, mag, magerr)
     if tt.size < 2:
         raise ValueError("need at least 2 good points")
     return tt, mm, ee
@@ -37,9 +40,9 @@ def gls_power(t, mag, magerr, frequency) -> np.ndarray:
     Exact: cos/sin evaluated directly at each frequency.
     """
     tt, mm, ee = _clean(t, mag, magerr)
-    _, wy, w, yy = K.gls_weights(mm, ee)
+    _, wy, w, yy = gls_weights(mm, ee)
     freq = np.asarray(frequency, dtype=np.float64)
-    return np.array([K.gls_at(tt, wy, w, yy, f) for f in freq.ravel()]).reshape(freq.shape)
+    return np.array([gls_at(tt, wy, w, yy, f) for f in freq.ravel()]).reshape(freq.shape)
 
 
 def gls_periodogram(
@@ -55,12 +58,12 @@ def gls_periodogram(
     if method not in ("direct", "fast"):
         raise ValueError("method must be 'direct' or 'fast'")
     tt, mm, ee = _clean(t, mag, magerr)
-    _, wy, w, yy = K.gls_weights(mm, ee)
+    _, wy, w, yy = gls_weights(mm, ee)
     out = np.empty(nf)
     if method == "fast":
-        K.gls_fast(tt, wy, w, yy, f0, df, nf, out)
+        gls_fast(tt, wy, w, yy, f0, df, nf, out)
     else:
-        K.gls_direct(tt, wy, w, yy, f0, df, nf, out)
+        gls_direct(tt, wy, w, yy, f0, df, nf, out)
     return out
 
 
@@ -73,7 +76,7 @@ def ce_aov_periodograms(t, mag, f0: float, df: float, nf: int) -> tuple[np.ndarr
     tt, mm, _ = _clean(t, mag, np.ones_like(np.asarray(mag, dtype=np.float64)))
     ce = np.empty(nf)
     aov = np.empty(nf)
-    K.fold_bin(tt, mm, f0, df, nf, True, True, ce, aov)
+    fold_bin(tt, mm, f0, df, nf, True, True, ce, aov)
     return ce, aov
 
 

@@ -5,8 +5,8 @@ Algorithms (names are SCoPe's column suffixes, ``period_<ALG>``; ``LS``, ``CE``,
 
 * ``ELS``: generalised Lomb-Scargle (floating mean, weights 1/σ², Zechmeister & Kürster 2009),
   astropy's "standard" normalisation; maximum wins.
-* ``ECE``: conditional entropy, 20 phase × 10 magnitude bins (see :func:`_kernels.ce_mag_bins`
-  for the rescaling); minimum wins.
+* ``ECE``: conditional entropy, 20 phase × 10 magnitude bins (see
+  :func:`kernels_phase_binning.ce_mag_bins` for the rescaling); minimum wins.
 * ``EAOV``: analysis of variance, 20 phase bins, unweighted; maximum wins.
 * ``ELS_ECE_EAOV``: the candidates are the ``top_n_periods`` highest *isolated* LS peaks and the
   ``top_n_periods`` deepest isolated CE minima; each candidate is refined by evaluating AOV on the
@@ -35,8 +35,8 @@ import numpy as np
 
 from scope_assets.lightcurves.batch import LightCurveBatch
 
-from . import _kernels as K
 from .grid import TERRESTRIAL_WINDOWS
+from .kernels_driver import ALG_AOV, ALG_CE, ALG_LS, ALG_NESTED, N_ALGS, search_batch
 
 #: canonical SCoPe name of every accepted algorithm name
 ALGORITHM_ALIASES: dict[str, str] = {
@@ -49,7 +49,7 @@ ALGORITHM_ALIASES: dict[str, str] = {
     "ELS_ECE_EAOV": "ELS_ECE_EAOV",
     "LS_CE_AOV": "ELS_ECE_EAOV",
 }
-_ALG_INDEX = {"ELS": K.ALG_LS, "ECE": K.ALG_CE, "EAOV": K.ALG_AOV, "ELS_ECE_EAOV": K.ALG_NESTED}
+_ALG_INDEX = {"ELS": ALG_LS, "ECE": ALG_CE, "EAOV": ALG_AOV, "ELS_ECE_EAOV": ALG_NESTED}
 DEFAULT_ALGORITHMS = ("ELS", "ECE", "EAOV", "ELS_ECE_EAOV")
 
 
@@ -144,14 +144,14 @@ def find_periods(
     if ls_method not in ("fast", "direct"):
         raise ValueError("ls_method must be 'fast' or 'direct'")
 
-    flags = np.zeros(K.N_ALGS, dtype=np.uint8)
+    flags = np.zeros(N_ALGS, dtype=np.uint8)
     for c in set(canon.values()):
         flags[_ALG_INDEX[c]] = 1
     n = len(batch)
-    best_f = np.full((n, K.N_ALGS), np.nan)
-    sig = np.full((n, K.N_ALGS), np.nan)
-    topf = np.full((n, K.N_ALGS, top_n_periods), np.nan)
-    topz = np.full((n, K.N_ALGS, top_n_periods), np.nan)
+    best_f = np.full((n, N_ALGS), np.nan)
+    sig = np.full((n, N_ALGS), np.nan)
+    topf = np.full((n, N_ALGS, top_n_periods), np.nan)
+    topz = np.full((n, N_ALGS, top_n_periods), np.nan)
     nf = np.zeros(n, dtype=np.int64)
     windows = TERRESTRIAL_WINDOWS if remove_terrestrial else np.zeros((0, 2))
     if n:
@@ -164,7 +164,7 @@ def find_periods(
         numba.set_num_threads(threads)
         try:
             with numba.parallel_chunksize(1):
-                K.search_batch(
+                search_batch(
                     np.ascontiguousarray(batch.offsets, dtype=np.int64),
                     np.ascontiguousarray(batch.t, dtype=np.float64),
                     np.ascontiguousarray(batch.mag, dtype=np.float64),

@@ -1,7 +1,8 @@
-"""Scoring found periods against catalogue periods, and loaders for the real development set.
+"""Real light curves with catalogue periods, and the period-recovery table over them.
 
-The loaders read the read-only development data (``<shared>/data/real``, see its README); nothing
-is copied into the repository. Used by ``tests/test_period_real.py`` and ``bench/real_periods.py``.
+The loaders read the read-only development set in place (``shared_path("data", "real")``, see its
+README); nothing is copied into the repository. Used by ``tests/test_period_real.py`` and
+``bench/real_periods.py``.
 """
 
 from __future__ import annotations
@@ -13,64 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-#: harmonic ratios found/true reported as "harmonic" (P/2 and 2P first: eclipsing binaries)
-HARMONIC_RATIOS: tuple[tuple[str, float], ...] = (
-    ("P/2", 0.5),
-    ("2P", 2.0),
-    ("P/3", 1 / 3),
-    ("3P", 3.0),
-    ("P/4", 0.25),
-    ("4P", 4.0),
-    ("P/5", 0.2),
-    ("5P", 5.0),
+from scope_assets.features.periodsearch import find_periods
+from scope_assets.features.periodsearch.grid import (
+    TERRESTRIAL_WINDOWS,
+    grid_params,
+    terrestrial_keep,
 )
-#: alias spacings (cycles/day): solar day, sidereal day, year
-ALIAS_SPACINGS = (1.0, 1.0 / 0.99726957, 1.0 / 365.25)
+from scope_assets.features.periodsearch.period_match import match_label
+from scope_assets.lightcurves.batch import LightCurveBatch
 
 
-def match_label(found: float, true: float, *, tol: float = 0.01) -> str:
-    """Detailed relation of a found period to the true one (days).
-
-    ``"P"`` (|found/true - 1| < tol), ``"P/2"``, ``"2P"``, ``"P/3"`` … ``"5P"`` (same tolerance on
-    the ratio), ``"alias"`` (frequency within ``tol * f`` of ``|h·f_true + n·s|`` for h ∈ {1, 2,
-    1/2}, n = ±1…±3 and s a solar-day, sidereal-day or yearly spacing), else ``"miss"``;
-    ``"nan"`` if either period is not a positive finite number.
-    """
-    if not (math.isfinite(found) and math.isfinite(true) and found > 0 and true > 0):
-        return "nan"
-    r = found / true
-    if abs(r - 1.0) < tol:
-        return "P"
-    for label, h in HARMONIC_RATIOS:
-        if abs(r / h - 1.0) < tol:
-            return label
-    ff, ft = 1.0 / found, 1.0 / true
-    for h in (1.0, 2.0, 0.5):
-        for s in ALIAS_SPACINGS:
-            for k in (1, 2, 3):
-                for sign in (-1.0, 1.0):
-                    fa = abs(h * ft + sign * k * s)
-                    if abs(ff - fa) < tol * max(ff, fa):
-                        return "alias"
-    return "miss"
-
-
-def classify_period_match(found: float, true: float, *, tol: float = 0.01) -> str:
-    """``"exact"``, ``"harmonic"`` (P/2, 2P, … 5P), ``"alias"`` or ``"miss"`` (see :func:`match_label`)."""
-    label = match_label(found, true, tol=tol)
-    if label == "P":
-        return "exact"
-    if label in ("alias", "miss"):
-        return label
-    if label == "nan":
-        return "miss"
-    return "harmonic"
-
-
-# --------------------------------------------------------------------------------------------
-# real light curves
-# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RealCurve:
     """One real light curve with its catalogue period (days)."""
@@ -84,17 +39,10 @@ class RealCurve:
     magerr: np.ndarray
 
 
-def default_real_root() -> Path:
-    """``<checkout>/../shared/data/real`` (the shared read-only development set)."""
-    return Path(__file__).resolve().parents[4] / "shared" / "data" / "real"
-
-
 def load_ztfperiodic(
     root: Path, band: str = "r", objects: Sequence[str] | None = None
 ) -> list[RealCurve]:
     """``ztfperiodic_workflows``: one curve per object in ``band`` (dmag, median-subtracted)."""
-    import pandas as pd
-
     d = Path(root) / "ztfperiodic_workflows"
     labels = pd.read_csv(d / "labels.csv")
     lc = pd.read_csv(d / "lightcurves_long.csv")
@@ -123,8 +71,6 @@ def load_ztfperiodic(
 def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None) -> list[RealCurve]:
     """``lcurvemaker_ztf``: per star, all oid files of ``band``, catflags == 0, per-oid median
     subtracted, concatenated and time-sorted. ``max_hjd`` optionally cuts late points."""
-    import pandas as pd
-
     d = Path(root) / "lcurvemaker_ztf"
     labels = pd.read_csv(d / "labels.csv")
     out = []
@@ -164,6 +110,7 @@ def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None)
     return out
 
 
+#: EROS-1 ``type`` code → class label
 EROS_TYPES = {1: "EB", 2: "CEP", 3: "RRL", 4: "MIRA"}
 
 
@@ -178,8 +125,6 @@ def load_eros1(
 ) -> list[RealCurve]:
     """``eros1_ramp``: first ``per_class`` stars of each type with ``quality >= min_quality``;
     points with error < ``max_err`` and mag < 24.9; true period = ``period / div_period``."""
-    import pandas as pd
-
     d = Path(root) / "eros1_ramp"
     meta = pd.read_csv(d / "train.csv")
     var = pd.read_csv(d / "train_varlength_features.csv.gz")
@@ -223,8 +168,6 @@ def astropy_ls_period(
     """
     from astropy.timeseries import LombScargle
 
-    from .grid import TERRESTRIAL_WINDOWS, grid_params, terrestrial_keep
-
     f0, df, nf = grid_params(float(t.max() - t.min()), float(max_freq), float(samples_per_peak))
     if nf == 0 or len(t) < 4:
         return math.nan
@@ -245,19 +188,13 @@ def recovery_table(
     with_astropy: bool = True,
     tol: float = 0.01,
     **kwargs,
-):
+) -> pd.DataFrame:
     """Run :func:`find_periods` on the curves (one batch per distinct ``max_freq``) and return a
     DataFrame: object, class, catalogue period, and per algorithm the found period and its
     :func:`match_label` (plus astropy's LombScargle on the same grid when ``with_astropy``).
 
     ``max_freq`` (cycles/day) may be one value per curve.
     """
-    import pandas as pd
-
-    from scope_assets.lightcurves.batch import LightCurveBatch
-
-    from .search import find_periods
-
     mf = np.broadcast_to(np.asarray(max_freq, dtype=float), (len(curves),))
     found = {a: np.full(len(curves), np.nan) for a in algorithms}
     for fmax in np.unique(mf):
