@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
@@ -21,6 +21,7 @@ from scope_assets.features.imputation import (
     ImputationReference,
     build_imputation_reference,
     impute_features,
+    missing_counts,
 )
 from scope_assets.features.pipeline import (
     CleaningSummary,
@@ -116,17 +117,35 @@ def compute_field_features(
     return dict(sorted(written.items()))
 
 
-def read_field_features(field: int, layout: DataLayout) -> pd.DataFrame:
-    """All feature files of a field, concatenated (attrs of the first file)."""
+def _feature_files(field: int, layout: DataLayout) -> list[Path]:
     files = sorted(layout.features_dir(field).glob("*.parquet"))
     if not files:
         raise FieldPipelineError(
             f"no features for field {field} in {layout.features_dir(field)} (run features)"
         )
-    frames = [read_parquet(f) for f in files]
+    return files
+
+
+def read_field_features(
+    field: int, layout: DataLayout, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """All feature files of a field (only ``columns`` if given), concatenated (attrs of the first
+    file)."""
+    frames = [read_parquet(f, columns) for f in _feature_files(field, layout)]
     df = pd.concat(frames, ignore_index=True)
     df.attrs = frames[0].attrs
     return df
+
+
+def field_feature_columns(field: int, layout: DataLayout) -> list[str]:
+    """The columns of the field's feature files (their union, in order), without reading rows."""
+    names = [pq.read_schema(f).names for f in _feature_files(field, layout)]
+    return list(dict.fromkeys(c for file_names in names for c in file_names))
+
+
+def count_light_curves(field: int, layout: DataLayout) -> int:
+    """Rows of the field's cleaned light-curve file, from its footer."""
+    return pq.ParquetFile(layout.light_curves_file(field)).metadata.num_rows
 
 
 @dataclass(frozen=True)
@@ -158,8 +177,7 @@ def impute_field_features(
         reference_df, source = features, f"field {field} features"
     reference = build_imputation_reference(reference_df, config, source=source)
     reference.to_json(layout.imputation_reference_file(field))
-    strategies = reference.strategies
-    missing = {c: int(features[c].isna().sum()) for c in strategies if features[c].isna().any()}
+    missing = missing_counts(features, list(reference.strategies))
     imputed, kept = impute_features(features, reference)
     imputed.attrs = dict(features.attrs) | {
         "features_imputed": True,
@@ -181,12 +199,3 @@ def impute_field_features(
 
 def load_imputation_reference(field: int, layout: DataLayout) -> ImputationReference:
     return ImputationReference.from_json(layout.imputation_reference_file(field))
-
-
-def none_strategy_missing(features: pd.DataFrame, config: ScopeConfig) -> dict[str, int]:
-    """Per ``none``-strategy column, how many rows are missing (those rows will be dropped)."""
-    columns = [c for c, s in config.impute_strategies().items() if s == "none"]
-    present = [c for c in columns if c in features.columns]
-    values = features[present].apply(pd.to_numeric, errors="coerce")
-    values = values.replace([np.inf, -np.inf], np.nan)
-    return {c: int(n) for c, n in values.isna().sum().items() if n}
