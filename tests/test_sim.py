@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from scope_assets.cli.sim import default_archive_dir, main
+from scope_assets.cli.sim import main
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.lightcurves.ids import decode_id, encode_id
 from scope_assets.lightcurves.raw import HJD_OFFSET, RawLightCurves
@@ -360,7 +360,10 @@ def test_cli_writes_and_refuses_to_overwrite(tmp_path, capsys):
 
 
 def test_cli_default_archive_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv("SCOPE_DATA_DIR", str(tmp_path))
-    assert default_archive_dir() == tmp_path / "archive"
+    monkeypatch.setenv("SCOPE_DATA_DIR", str(tmp_path / "root"))
+    assert main(["--n-sources", "5"]) == 0
+    assert (tmp_path / "root" / "archive" / "manifest.json").is_file()
     monkeypatch.delenv("SCOPE_DATA_DIR")
-    assert default_archive_dir() == Path("data") / "archive"
+    monkeypatch.chdir(tmp_path)
+    assert main(["--n-sources", "5"]) == 0
+    assert (tmp_path / "data" / "archive" / "manifest.json").is_file()

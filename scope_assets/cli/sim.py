@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+from scope_assets.config import data_root
+from scope_assets.io import DataLayout
 from scope_assets.sim import DEMO_N_SOURCES, simulate_field
-
-
-def default_archive_dir() -> Path:
-    """``$SCOPE_DATA_DIR/archive``, or ``./data/archive`` when the variable is unset."""
-    data_dir = os.environ.get("SCOPE_DATA_DIR")
-    return (Path(data_dir) if data_dir else Path("data")) / "archive"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    archive = args.archive or default_archive_dir()
+    archive = args.archive or DataLayout(data_root()).archive_dir
     started = time.perf_counter()
     try:
         path = simulate_field(
