@@ -56,8 +56,12 @@ def _archive_files(root: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_identical_archive(tmp_path):
+    done: list[int] = []
     first = _archive_files(simulate_field(tmp_path / "a", n_sources=80, seed=7))
-    second = _archive_files(simulate_field(tmp_path / "b", n_sources=80, seed=7))
+    second = _archive_files(
+        simulate_field(tmp_path / "b", n_sources=80, seed=7, progress=done.append)
+    )
+    assert sum(done) == 80  # progress counts light curves, and does not change the archive
     assert first.keys() == second.keys()
     for name in first:
         if name.endswith(".parquet"):

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from scope_assets.config import data_root
 from scope_assets.io import DataLayout
 from scope_assets.sim import DEMO_N_SOURCES, simulate_field
@@ -44,14 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     archive = args.archive or DataLayout(data_root()).archive_dir
     started = time.perf_counter()
     try:
-        path = simulate_field(
-            archive,
-            field=args.field,
-            n_sources=args.n_sources,
-            seed=args.seed,
-            overwrite=args.overwrite,
-            progress=True,
-        )
+        with tqdm(total=args.n_sources, desc="simulating", unit="lc") as bar:
+            path = simulate_field(
+                archive,
+                field=args.field,
+                n_sources=args.n_sources,
+                seed=args.seed,
+                overwrite=args.overwrite,
+                progress=bar.update,
+            )
     except (FileExistsError, ValueError) as exc:
         print(f"scope-sim: {exc}", file=sys.stderr)
         return 1
