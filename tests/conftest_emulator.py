@@ -22,7 +22,7 @@ import pytest
 from scope_assets.emulator import Emulator, load_kowalski_catalogs, start_emulator
 from scope_assets.emulator.catalog import Catalog
 from scope_assets.features.xmatch import XMATCH_COLUMNS
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.kowalski.client import KowalskiClient
 from scope_assets.lightcurves.raw import LIGHTCURVE_SCHEMA
 

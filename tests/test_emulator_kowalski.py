@@ -18,7 +18,7 @@ from conftest_emulator import (
 from penquins import Kowalski
 
 from scope_assets.emulator import start_emulator
-from scope_assets.emulator.kowalski import encode_token
+from scope_assets.emulator.kowalski_service import encode_token
 
 SOURCES = "ZTF_sources_20240515"
 

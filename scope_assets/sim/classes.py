@@ -141,7 +141,7 @@ def simulate_light_curve(
 
     ``period`` / ``amplitude`` override the drawn values. Returns the offsets and the star's
     ``Variability`` (its true period, amplitude and shape). Add a mean magnitude and noise with
-    ``scope_assets.sim.photometry``.
+    ``scope_assets.sim.ztf_photometry``.
     """
     t = np.asarray(t, dtype=np.float64)
     t_start, t_end = (float(t.min()), float(t.max())) if len(t) else (0.0, 1.0)

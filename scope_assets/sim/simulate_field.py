@@ -39,7 +39,7 @@ from scope_assets.sim.catalogs import (
     ps1_catalog,
 )
 from scope_assets.sim.classes import CLASSES, Variability, draw_variability, variability_mag
-from scope_assets.sim.photometry import observe, ztf_mag_error
+from scope_assets.sim.ztf_photometry import observe, ztf_mag_error
 
 DEMO_N_SOURCES = 2000  # light curves of the demo field (`make demo`, scope-sim default)
 FIELD_HALF_WIDTH_DEG = 3.5
