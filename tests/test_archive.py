@@ -23,8 +23,9 @@ from scope_assets.lightcurves.irsa import (
 )
 from scope_assets.lightcurves.raw import LIGHTCURVE_SCHEMA, META_COLUMNS, RawLightCurves
 from scope_assets.sim import simulate_field
+from scope_assets.testing import SHARED_ENV, shared_path
 
-IRSA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "lcurvemaker_ztf"
+IRSA_DIR = shared_path("data", "real", "lcurvemaker_ztf")
 LIST_COLUMNS = {f.name for f in LIGHTCURVE_SCHEMA if pa.types.is_list(f.type)}
 
 
@@ -231,7 +232,9 @@ def test_missing_truth_is_none(copy_root):
 # --------------------------------------------------------------------------- IRSA files
 
 needs_irsa = pytest.mark.skipif(
-    not IRSA_DIR.is_dir(), reason=f"real IRSA light curves not present at {IRSA_DIR}"
+    not IRSA_DIR.is_dir(),
+    reason=f"real IRSA light curves (shared data) not found at {IRSA_DIR}; "
+    f"set {SHARED_ENV} to the shared folder to run this test",
 )
 
 
