@@ -261,19 +261,25 @@ def emulator_penquins(emulator: Emulator):
     kowalski.close_all()
 
 
-@pytest.fixture
-def emulator_kowalski_client(emulator: Emulator) -> Iterator[KowalskiClient]:
-    """The project's Kowalski client against the emulator (fast retries)."""
-    client = KowalskiClient(
+def kowalski_client_for(emulator: Emulator, **overrides) -> KowalskiClient:
+    """The project's Kowalski client against the emulator: user login, one fast retry."""
+    settings = dict(
         protocol="http",
         host=emulator.kowalski.host,
         port=emulator.kowalski.port,
         username=EMULATOR_KOWALSKI_USER,
         password=EMULATOR_KOWALSKI_PASSWORD,
         timeout_s=5,
-        max_retries=2,
+        max_retries=1,
         backoff_factor=0,
     )
+    return KowalskiClient(**{**settings, **overrides})
+
+
+@pytest.fixture
+def emulator_kowalski_client(emulator: Emulator) -> Iterator[KowalskiClient]:
+    """The project's Kowalski client against the emulator (fast retries)."""
+    client = kowalski_client_for(emulator, max_retries=2)
     yield client
     client.close()
 

@@ -10,25 +10,12 @@ from conftest_emulator import (
     EMULATOR_KOWALSKI_PASSWORD,
     EMULATOR_KOWALSKI_USER,
     EMULATOR_SOURCES,
+    kowalski_client_for,
     kowalski_token,
 )
 
 from resources.kowalski import KowalskiResource
 from scope_assets.kowalski.client import KowalskiAuthError, KowalskiClient, KowalskiError
-
-
-def client_for(emulator, **overrides) -> KowalskiClient:
-    settings = dict(
-        protocol="http",
-        host=emulator.kowalski.host,
-        port=emulator.kowalski.port,
-        username=EMULATOR_KOWALSKI_USER,
-        password=EMULATOR_KOWALSKI_PASSWORD,
-        timeout_s=5,
-        max_retries=1,
-        backoff_factor=0,
-    )
-    return KowalskiClient(**{**settings, **overrides})
 
 
 def test_query_returns_data_and_batch_returns_every_answer(emulator_kowalski_client):
@@ -77,16 +64,16 @@ def test_one_failing_batch_query_is_never_silent(emulator, emulator_kowalski_cli
 
 def test_wrong_password_is_an_auth_error_without_the_password(emulator):
     with pytest.raises(KowalskiAuthError) as caught:
-        client_for(emulator, password="not-the-password-123")
+        kowalski_client_for(emulator, password="not-the-password-123")
     assert "Unauthorized" in str(caught.value) and "not-the-password-123" not in str(caught.value)
 
 
 def test_token_login_works_and_a_bad_token_fails_at_construction(emulator):
     token = kowalski_token(emulator)
-    client = client_for(emulator, username=None, password=None, token=token)
+    client = kowalski_client_for(emulator, username=None, password=None, token=token)
     assert client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES}) == 24
     with pytest.raises(KowalskiAuthError, match="rejected the token") as caught:
-        client_for(emulator, username=None, password=None, token=token + "x")
+        kowalski_client_for(emulator, username=None, password=None, token=token + "x")
     assert token not in str(caught.value)
 
 
@@ -124,7 +111,7 @@ def test_injected_401_fails_fast_as_an_auth_error(emulator, emulator_kowalski_cl
 
 
 def test_slow_answers_become_a_kowalski_error(emulator):
-    client = client_for(emulator, timeout_s=0.2, max_retries=0)
+    client = kowalski_client_for(emulator, timeout_s=0.2, max_retries=0)
     emulator.kowalski.inject(delay_s=0.6, count=1, path_regex="queries")
     with pytest.raises(KowalskiError, match="no answer"):
         client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
@@ -186,10 +173,10 @@ def test_from_env_reads_url_and_credentials(emulator):
 
 def test_no_secret_in_logs(emulator, caplog):
     caplog.set_level(logging.DEBUG)
-    client = client_for(emulator)
+    client = kowalski_client_for(emulator)
     client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
     with pytest.raises(KowalskiAuthError):
-        client_for(emulator, username=None, password=None, token="bad.token.value")
+        kowalski_client_for(emulator, username=None, password=None, token="bad.token.value")
     assert (
         EMULATOR_KOWALSKI_PASSWORD not in caplog.text
         and kowalski_token(emulator) not in caplog.text

@@ -31,14 +31,16 @@ def _progress_logger(context: dg.AssetExecutionContext, what: str, every: int = 
     return progress
 
 
+def _field_asset(kind: str = "parquet", **kwargs):
+    """An asset of the field pipeline: one partition per field, files of ``kind``."""
+    return dg.asset(partitions_def=field_partitions, group_name=GROUP, kinds={kind}, **kwargs)
+
+
 def _field(context: dg.AssetExecutionContext) -> int:
     return int(context.partition_key)
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     description="IDs, positions, ccd/quad and filter of every light curve in the field.",
 )
 def quad_ids(
@@ -55,10 +57,7 @@ def quad_ids(
     )
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     deps=[quad_ids],
     description="Cleaned light curves (catflags, HJD and programid cuts per point, 30-min thinning).",
 )
@@ -88,10 +87,7 @@ def light_curves(
     )
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     deps=[light_curves],
     description="SCoPe's feature set per light curve: statistics, periods, Fourier, dm-dt, "
     "alerts and cross-matches; one file per ccd/quad.",
@@ -119,10 +115,7 @@ def features(
     )
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     deps=[features],
     description="Features with missing values imputed from stored reference statistics; rows "
     "still missing an unimputable feature are dropped (as in SCoPe).",

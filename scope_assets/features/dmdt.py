@@ -59,10 +59,11 @@ def dmdt_histograms(
     out = np.zeros((len(batch), len(dm_edges) - 1, len(dt_edges) - 1), dtype=np.float32)
     if len(batch):
         lookup, lookup_origin, cells_per_mag = _bin_lookup(dm_edges)
+        t, mag, _, offsets = batch.kernel_arrays()
         _dmdt_kernel(
-            np.ascontiguousarray(batch.t, dtype=np.float64),
-            np.ascontiguousarray(batch.mag, dtype=np.float64),
-            np.ascontiguousarray(batch.offsets, dtype=np.int64),
+            t,
+            mag,
+            offsets,
             dm_edges,
             dt_edges,
             lookup,

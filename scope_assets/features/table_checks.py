@@ -14,8 +14,8 @@ import pandas as pd
 
 from scope_assets.config import ScopeConfig
 from scope_assets.features.imputation import missing_counts, unimputable_columns, unimputable_rows
+from scope_assets.features.pipeline import IDENTITY_COLUMNS
 
-IDENTITY_COLUMNS = ("_id", "ra", "dec", "field", "ccd", "quad", "filter", "dmdt")
 MAX_UNIMPUTABLE_FRACTION = 0.05
 """Above this fraction of rows missing a ``none``-strategy feature, the field looks broken."""
 
@@ -40,7 +40,7 @@ def unimputable_missing(features: pd.DataFrame, config: ScopeConfig) -> dict[str
 def check_feature_columns(columns: Sequence[str], config: ScopeConfig) -> CheckReport:
     """Every model input column (the ontological features) and every identity column exists."""
     present = set(columns)
-    expected = [*IDENTITY_COLUMNS, *config.feature_columns("ontological")]
+    expected = [*IDENTITY_COLUMNS, "dmdt", *config.feature_columns("ontological")]
     missing = [c for c in expected if c not in present]
     problems = [f"missing columns: {', '.join(missing)}"] if missing else []
     return CheckReport(problems, {"missing_columns": missing, "n_columns": len(columns)})
