@@ -1,9 +1,11 @@
 """The field pipeline materialized in-process with Dagster on a small simulated field."""
 
+import json
 import shutil
 from pathlib import Path
 
 import dagster as dg
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,6 +64,20 @@ def test_chain_succeeds_and_reports_metadata(small_field):
     }
     blocking = [c for c in checks if c.check_name != "features_unimputable_missing_is_rare"]
     assert all(c.passed for c in blocking)
+
+
+def test_quad_ids_are_written_as_get_quad_ids_writes_them(small_field):
+    root, _ = small_field
+    layout = DataLayout(root)
+    with h5py.File(layout.ids_file(FIELD)) as handle:
+        assert list(handle) == [f"dataset_field_{FIELD}"]
+        ids = handle[f"dataset_field_{FIELD}"][()]
+    assert ids.dtype == np.int64 and len(ids) == 120
+    meta = json.loads((layout.ids_dir(FIELD) / "meta.json").read_text())
+    assert list(meta) == ["catalog", "minobs", "field", "ccd_range", "quad_range", "ccd", "total"]
+    assert (meta["field"], meta["ccd_range"], meta["quad_range"]) == (FIELD, [1, 16], [1, 4])
+    per_quad = [n for per_ccd in meta["ccd"].values() for n in per_ccd["quad"].values()]
+    assert sum(per_quad) == meta["total"] == len(ids)
 
 
 def test_features_files_have_scope_columns_and_metadata(small_field):

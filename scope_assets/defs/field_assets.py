@@ -41,7 +41,9 @@ def _field(context: dg.AssetExecutionContext) -> int:
 
 
 @_field_asset(
-    description="IDs, positions, ccd/quad and filter of every light curve in the field.",
+    kind="hdf5",
+    description="IDs of every light curve in the field, in SCoPe's get-quad-ids format "
+    "(field_<f>.h5 and meta.json with the count per ccd/quad).",
 )
 def quad_ids(
     context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
@@ -52,7 +54,7 @@ def quad_ids(
     per_quad = ids.groupby(["ccd", "quad"]).size()
     summary = counts_markdown({f"ccd {c} quad {q}": int(n) for (c, q), n in per_quad.items()})
     return dg.MaterializeResult(
-        metadata=table_metadata(layout.ids_file(field), ids, summary)
+        metadata=table_metadata(layout.ids_file(field), ids[["_id"]], summary)
         | {"n_quadrants": dg.MetadataValue.int(len(per_quad))}
     )
 
