@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     archive = args.archive or DataLayout(data_root()).archive_dir
     started = time.perf_counter()
     try:
-        with tqdm(total=args.n_sources, desc="simulating", unit="lc") as bar:
+        with tqdm(total=args.n_sources, desc="simulating", unit="lc", delay=0.5) as bar:
             path = simulate_field(
                 archive,
                 field=args.field,
