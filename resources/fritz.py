@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 
 
 class FritzResource(dg.ConfigurableResource):

@@ -8,6 +8,7 @@ import dagster as dg
 
 from resources.kowalski import KowalskiResource
 from scope_assets.config import data_root
+from scope_assets.io import DataLayout
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.lightcurves.sky_source import ArchiveSkySource, SkySource
 
@@ -26,7 +27,7 @@ class SkySourceResource(dg.ConfigurableResource):
     kowalski: KowalskiResource | None = None
 
     def archive_path(self) -> Path:
-        return Path(self.archive_dir) if self.archive_dir else data_root() / "archive"
+        return Path(self.archive_dir) if self.archive_dir else DataLayout(data_root()).archive_dir
 
     def get_source(self) -> SkySource:
         if self.source == "archive":

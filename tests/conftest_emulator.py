@@ -18,11 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import requests
 
 from scope_assets.emulator import Emulator, load_kowalski_catalogs, start_emulator
 from scope_assets.emulator.catalog import Catalog
 from scope_assets.features.xmatch import XMATCH_COLUMNS
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.kowalski.client import KowalskiClient
 from scope_assets.lightcurves.raw import LIGHTCURVE_SCHEMA
 
@@ -33,6 +34,7 @@ EMULATOR_KOWALSKI_USER = "scope-test"
 EMULATOR_KOWALSKI_PASSWORD = "kowalski-pw-5f2c9a"
 EMULATOR_FRITZ_TOKEN = "fritz-token-9b7e3d1c"
 GAIA_BIG_ID = 4_000_000_000_000_000_123
+EMULATOR_SOURCES = "ZTF_sources_20240515"
 ARCSEC = 1.0 / 3600.0
 
 
@@ -220,6 +222,26 @@ def emulator(emulator_archive: Path, emulator_catalogs: dict[str, Catalog]) -> I
         yield running
 
 
+def run_query(kowalski, query_type: str, query: dict, kwargs: dict | None = None) -> dict:
+    """One query through penquins; the answer of the ``default`` instance."""
+    body = {"query_type": query_type, "query": query}
+    if kwargs is not None:
+        body["kwargs"] = kwargs
+    return kowalski.query(query=body)["default"]
+
+
+def kowalski_auth(url: str, **body) -> requests.Response:
+    return requests.post(f"{url}/api/auth", json=body, timeout=5)
+
+
+def kowalski_token(emulator: Emulator) -> str:
+    """A token for the emulator's Kowalski user, fetched over HTTP."""
+    reply = kowalski_auth(
+        emulator.kowalski_url, username=EMULATOR_KOWALSKI_USER, password=EMULATOR_KOWALSKI_PASSWORD
+    )
+    return reply.json()["token"]
+
+
 @pytest.fixture
 def emulator_penquins(emulator: Emulator):
     """The real penquins client, logged in to the emulator with username and password."""
@@ -239,21 +261,71 @@ def emulator_penquins(emulator: Emulator):
     kowalski.close_all()
 
 
-@pytest.fixture
-def emulator_kowalski_client(emulator: Emulator) -> Iterator[KowalskiClient]:
-    """The project's Kowalski client against the emulator (fast retries)."""
-    client = KowalskiClient(
+def kowalski_client_for(emulator: Emulator, **overrides) -> KowalskiClient:
+    """The project's Kowalski client against the emulator: user login, one fast retry."""
+    settings = dict(
         protocol="http",
         host=emulator.kowalski.host,
         port=emulator.kowalski.port,
         username=EMULATOR_KOWALSKI_USER,
         password=EMULATOR_KOWALSKI_PASSWORD,
         timeout_s=5,
-        max_retries=2,
+        max_retries=1,
         backoff_factor=0,
     )
+    return KowalskiClient(**{**settings, **overrides})
+
+
+@pytest.fixture
+def emulator_kowalski_client(emulator: Emulator) -> Iterator[KowalskiClient]:
+    """The project's Kowalski client against the emulator (fast retries)."""
+    client = kowalski_client_for(emulator, max_retries=2)
     yield client
     client.close()
+
+
+FRITZ_AUTH = {"Authorization": f"token {EMULATOR_FRITZ_TOKEN}"}
+
+
+class FritzHttp:
+    """Tiny raw-HTTP helper: returns (status, body json) so tests see exactly what the server sent."""
+
+    def __init__(self, url: str, headers: dict | None = None) -> None:
+        self.url = url
+        self.headers = FRITZ_AUTH if headers is None else headers
+
+    def __call__(
+        self, method: str, path: str, headers: dict | None = None, **kwargs
+    ) -> tuple[int, dict]:
+        headers = {**self.headers, **(headers or {})}
+        reply = requests.request(method, self.url + path, headers=headers, timeout=5, **kwargs)
+        return reply.status_code, reply.json()
+
+
+@pytest.fixture
+def fritz(emulator: Emulator) -> FritzHttp:
+    """Raw HTTP to the Fritz emulator with the test token."""
+    return FritzHttp(emulator.fritz_url)
+
+
+@pytest.fixture
+def obj(emulator: Emulator) -> str:
+    """An object saved to the Sitewide group."""
+    _, _, ra, dec = fixture_positions()[0]
+    emulator.fritz_service.add_object("ZTFJ064000.00+200000.0", ra, dec)
+    return "ZTFJ064000.00+200000.0"
+
+
+def classification(obj_id: str, label: str = "RRab", **extra) -> dict:
+    """One classification item as SCoPe posts it."""
+    return {
+        "obj_id": obj_id,
+        "classification": label,
+        "taxonomy_id": 1015,
+        "probability": 0.9,
+        "origin": "SCoPe",
+        **extra,
+    }
 
 
 @pytest.fixture

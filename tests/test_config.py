@@ -2,7 +2,7 @@
 
 import pytest
 
-from scope_assets.config import ConfigError, load_config
+from scope_assets.config import ConfigError, data_root, load_config
 
 
 def test_defaults_hold_scope_feature_sets():
@@ -68,3 +68,15 @@ def test_environment_overrides():
 def test_unknown_class_tag_is_named():
     with pytest.raises(ConfigError, match="nosuch"):
         load_config(environ={}).class_columns("nosuch")
+
+
+def test_data_root_explicit_then_environment_then_data(monkeypatch, tmp_path):
+    tmp_path = tmp_path.resolve()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCOPE_DATA_DIR", str(tmp_path / "env"))
+    assert data_root(tmp_path / "given") == tmp_path / "given"
+    assert data_root() == tmp_path / "env"
+    monkeypatch.setenv("SCOPE_DATA_DIR", "")
+    assert data_root() == tmp_path / "data"
+    monkeypatch.delenv("SCOPE_DATA_DIR")
+    assert data_root() == tmp_path / "data"

@@ -26,11 +26,9 @@ def _reference(t, m, dm_edges=DM_EDGES, dt_edges=DT_EDGES_DAYS):
 def test_edges():
     pos = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.25, 1.5, 2, 2.5, 3, 4.5, 8]
     np.testing.assert_array_equal(DM_EDGES, sorted([-x for x in pos] + [0.0] + pos))
-    np.testing.assert_array_equal(
-        DT_EDGES_DAYS,
-        [0, 0.02759, 0.04, 0.08, 0.12, 0.3, 0.75, 1, 1.5, 2.5, 3.5, 4.5, 5.5, 7, 10, 20, 30,
-         45, 60, 90, 120, 180, 240, 360, 500, 650, 2000],
-    )  # fmt: skip
+    expected_dt = [0, 0.02759, 0.04, 0.08, 0.12, 0.3, 0.75, 1, 1.5, 2.5, 3.5, 4.5, 5.5, 7, 10]
+    expected_dt += [20, 30, 45, 60, 90, 120, 180, 240, 360, 500, 650, 2000]
+    np.testing.assert_array_equal(DT_EDGES_DAYS, expected_dt)
     assert len(DM_EDGES) == len(DT_EDGES_DAYS) == 27
     assert DM_EDGES.dtype == DT_EDGES_DAYS.dtype == np.float64
 

@@ -1,6 +1,11 @@
 """The field pipeline materialized in-process with Dagster on a small simulated field."""
 
+import json
+import shutil
+from pathlib import Path
+
 import dagster as dg
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +14,7 @@ from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.definitions import build_definitions
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
-from scope_assets.io import DataLayout, read_parquet
+from scope_assets.io import DataLayout, read_parquet, write_parquet
 from scope_assets.sim import simulate_field
 
 FIELD = 296
@@ -59,6 +64,20 @@ def test_chain_succeeds_and_reports_metadata(small_field):
     }
     blocking = [c for c in checks if c.check_name != "features_unimputable_missing_is_rare"]
     assert all(c.passed for c in blocking)
+
+
+def test_quad_ids_are_written_as_get_quad_ids_writes_them(small_field):
+    root, _ = small_field
+    layout = DataLayout(root)
+    with h5py.File(layout.ids_file(FIELD)) as handle:
+        assert list(handle) == [f"dataset_field_{FIELD}"]
+        ids = handle[f"dataset_field_{FIELD}"][()]
+    assert ids.dtype == np.int64 and len(ids) == 120
+    meta = json.loads((layout.ids_dir(FIELD) / "meta.json").read_text())
+    assert list(meta) == ["catalog", "minobs", "field", "ccd_range", "quad_range", "ccd", "total"]
+    assert (meta["field"], meta["ccd_range"], meta["quad_range"]) == (FIELD, [1, 16], [1, 4])
+    per_quad = [n for per_ccd in meta["ccd"].values() for n in per_ccd["quad"].values()]
+    assert sum(per_quad) == meta["total"] == len(ids)
 
 
 def test_features_files_have_scope_columns_and_metadata(small_field):
@@ -116,6 +135,32 @@ def test_imputed_features_complete_and_reference_stored(small_field):
     assert not imputed[columns].isna().any().any()
     assert imputed.attrs["features_imputed"] is True
     assert layout.imputation_reference_file(FIELD).exists()
+
+
+def damage_features(root: Path) -> None:
+    """Every feature file loses ``dmdt`` and ``wstd`` becomes +inf; one row is duplicated."""
+    files = sorted(DataLayout(root).features_dir(FIELD).glob("*.parquet"))
+    for i, path in enumerate(files):
+        good = read_parquet(path)
+        bad = good.drop(columns=["dmdt"]).assign(wstd=np.inf)
+        if i == 0:
+            bad = pd.concat([bad, bad.iloc[:1]], ignore_index=True)
+        bad.attrs = good.attrs
+        write_parquet(bad, path)
+
+
+def test_feature_checks_fail_on_bad_feature_files(small_field, tmp_path):
+    root = Path(shutil.copytree(small_field[0], tmp_path / "data"))
+    damage_features(root)
+    storage = StorageResource(data_dir=str(root), config_path=str(root / "scope.yaml"))
+    context = dg.build_op_context(partition_key=str(FIELD))
+    results = {check.check_key.name: check(context, storage=storage) for check in FIELD_CHECKS}
+    assert not any(result.passed for result in results.values())
+    assert results["features_have_expected_columns"].description == "missing columns: dmdt"
+    assert "1 duplicated _id" in results["features_row_count_matches_light_curves"].description
+    rare = results["features_unimputable_missing_is_rare"]
+    assert rare.severity == dg.AssetCheckSeverity.WARN
+    assert rare.metadata["per_column"].data["wstd"] == rare.metadata["rows_to_drop"].value
 
 
 def test_definitions_load():

@@ -10,9 +10,9 @@ import pytest
 from conftest_emulator import EMULATOR_FRITZ_TOKEN
 
 from resources.fritz import FritzResource
-from scope_assets.fritz.client import (
+from scope_assets.fritz.fritz_client import FritzClient
+from scope_assets.fritz.fritz_transport import (
     FritzAuthError,
-    FritzClient,
     FritzError,
     RateLimiter,
     encode_params,

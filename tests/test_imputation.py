@@ -11,6 +11,13 @@ from scope_assets.features.imputation import (
     ImputationReference,
     build_imputation_reference,
     impute_features,
+    unimputable_rows,
+)
+from scope_assets.features.table_checks import (
+    check_feature_columns,
+    check_one_row_per_light_curve,
+    check_unimputable_missing,
+    unimputable_missing,
 )
 
 CONFIG = load_config(environ={})
@@ -112,3 +119,46 @@ def test_errors_name_the_problem(tmp_path, reference_table):
     bad.write_text("{not json")
     with pytest.raises(ImputationError, match="bad.json"):
         ImputationReference.from_json(bad)
+
+
+# --------------------------------------------------------------------------- the missing rule
+
+
+def test_one_missing_rule_for_imputation_metadata_and_check():
+    """±inf in a ``none``-strategy column is missing for the check as for the imputation."""
+    table = feature_table(20, seed=6)
+    table.loc[[0, 1], "f1_power_ELS_ECE_EAOV"] = [np.inf, -np.inf]
+    table.loc[2, "wstd"] = np.nan
+    dropped = unimputable_rows(table, STRATEGIES)
+    assert dropped.tolist() == [True, True, True] + [False] * 17
+    assert unimputable_missing(table, CONFIG) == {"wstd": 1, "f1_power_ELS_ECE_EAOV": 2}
+    report = check_unimputable_missing(table, CONFIG)
+    assert not report.passed and "3 of 20 rows" in report.problems[0]
+    assert report.facts["rows_to_drop"] == 3
+    assert report.facts["per_column"] == {"wstd": 1, "f1_power_ELS_ECE_EAOV": 2}
+    reference = build_imputation_reference(feature_table(400, seed=1), CONFIG)
+    _, kept = impute_features(table, reference)
+    assert (~kept).tolist() == dropped.tolist()
+
+
+def test_few_unimputable_rows_pass_the_check():
+    table = feature_table(40, seed=7)
+    table.loc[0, "wstd"] = np.inf
+    report = check_unimputable_missing(table, CONFIG)
+    assert report.passed and report.facts["rows_to_drop"] == 1
+
+
+def test_feature_column_check_names_the_missing_columns():
+    columns = ["_id", "ra", "dec", "field", "ccd", "quad", "filter", "dmdt", *STRATEGIES]
+    assert check_feature_columns(columns, CONFIG).passed
+    report = check_feature_columns([c for c in columns if c not in ("dmdt", "wstd")], CONFIG)
+    assert report.facts["missing_columns"] == ["dmdt", "wstd"]
+    assert report.problems == ["missing columns: dmdt, wstd"]
+
+
+def test_row_count_check_reports_duplicates_and_a_wrong_count():
+    ids = pd.Series([1, 2, 2, 3])
+    assert check_one_row_per_light_curve(pd.Series([1, 2, 3]), 3).passed
+    report = check_one_row_per_light_curve(ids, 3)
+    assert report.problems == ["4 feature rows for 3 light curves", "1 duplicated _id"]
+    assert report.facts == {"feature_rows": 4, "light_curves": 3, "duplicate_ids": 1}

@@ -6,47 +6,36 @@ import logging
 
 import dagster as dg
 import pytest
-import requests
-from conftest_emulator import EMULATOR_KOWALSKI_PASSWORD, EMULATOR_KOWALSKI_USER
+from conftest_emulator import (
+    EMULATOR_KOWALSKI_PASSWORD,
+    EMULATOR_KOWALSKI_USER,
+    EMULATOR_SOURCES,
+    kowalski_client_for,
+    kowalski_token,
+)
 
 from resources.kowalski import KowalskiResource
 from scope_assets.kowalski.client import KowalskiAuthError, KowalskiClient, KowalskiError
-
-SOURCES = "ZTF_sources_20240515"
-
-
-def client_for(emulator, **overrides) -> KowalskiClient:
-    settings = dict(
-        protocol="http",
-        host=emulator.kowalski.host,
-        port=emulator.kowalski.port,
-        username=EMULATOR_KOWALSKI_USER,
-        password=EMULATOR_KOWALSKI_PASSWORD,
-        timeout_s=5,
-        max_retries=1,
-        backoff_factor=0,
-    )
-    return KowalskiClient(**{**settings, **overrides})
-
-
-def login_token(emulator) -> str:
-    body = {"username": EMULATOR_KOWALSKI_USER, "password": EMULATOR_KOWALSKI_PASSWORD}
-    return requests.post(f"{emulator.kowalski_url}/api/auth", json=body, timeout=5).json()["token"]
 
 
 def test_query_returns_data_and_batch_returns_every_answer(emulator_kowalski_client):
     assert (
         emulator_kowalski_client.query(
-            "count_documents", {"catalog": SOURCES, "filter": {"ccd": 2}}
+            "count_documents", {"catalog": EMULATOR_SOURCES, "filter": {"ccd": 2}}
         )
         == 8
     )
     assert (
-        emulator_kowalski_client.query("find_one", {"catalog": SOURCES, "filter": {"_id": 1}})
+        emulator_kowalski_client.query(
+            "find_one", {"catalog": EMULATOR_SOURCES, "filter": {"_id": 1}}
+        )
         is None
     )
     queries = [
-        {"query_type": "count_documents", "query": {"catalog": SOURCES, "filter": {"quad": q}}}
+        {
+            "query_type": "count_documents",
+            "query": {"catalog": EMULATOR_SOURCES, "filter": {"quad": q}},
+        }
         for q in (1, 2, 3)
     ]
     assert sorted(emulator_kowalski_client.batch(queries)) == [8, 8, 8]
@@ -57,13 +46,16 @@ def test_failed_query_raises_with_the_service_message(emulator_kowalski_client):
     with pytest.raises(
         KowalskiError, match=r"Kowalski find ZTF_sources_20240515 failed: ValueError"
     ):
-        emulator_kowalski_client.query("find", {"catalog": SOURCES})
+        emulator_kowalski_client.query("find", {"catalog": EMULATOR_SOURCES})
 
 
 def test_one_failing_batch_query_is_never_silent(emulator, emulator_kowalski_client):
     emulator.kowalski.inject(500, count=None, body_regex='"quad": 2')
     queries = [
-        {"query_type": "count_documents", "query": {"catalog": SOURCES, "filter": {"quad": q}}}
+        {
+            "query_type": "count_documents",
+            "query": {"catalog": EMULATOR_SOURCES, "filter": {"quad": q}},
+        }
         for q in (1, 2, 3)
     ]
     with pytest.raises(KowalskiError, match="gave up after retries"):
@@ -72,16 +64,16 @@ def test_one_failing_batch_query_is_never_silent(emulator, emulator_kowalski_cli
 
 def test_wrong_password_is_an_auth_error_without_the_password(emulator):
     with pytest.raises(KowalskiAuthError) as caught:
-        client_for(emulator, password="not-the-password-123")
+        kowalski_client_for(emulator, password="not-the-password-123")
     assert "Unauthorized" in str(caught.value) and "not-the-password-123" not in str(caught.value)
 
 
 def test_token_login_works_and_a_bad_token_fails_at_construction(emulator):
-    token = login_token(emulator)
-    client = client_for(emulator, username=None, password=None, token=token)
-    assert client.query("estimated_document_count", {"catalog": SOURCES}) == 24
+    token = kowalski_token(emulator)
+    client = kowalski_client_for(emulator, username=None, password=None, token=token)
+    assert client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES}) == 24
     with pytest.raises(KowalskiAuthError, match="rejected the token") as caught:
-        client_for(emulator, username=None, password=None, token=token + "x")
+        kowalski_client_for(emulator, username=None, password=None, token=token + "x")
     assert token not in str(caught.value)
 
 
@@ -100,10 +92,13 @@ def test_unreachable_instance_is_a_kowalski_error():
 def test_5xx_retried_then_exhausted(emulator, emulator_kowalski_client):
     emulator.kowalski.log.clear()
     emulator.kowalski.inject(502, count=1)
-    assert emulator_kowalski_client.query("estimated_document_count", {"catalog": SOURCES}) == 24
+    assert (
+        emulator_kowalski_client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
+        == 24
+    )
     emulator.kowalski.inject(503, count=None)
     with pytest.raises(KowalskiError, match="gave up after retries"):
-        emulator_kowalski_client.query("estimated_document_count", {"catalog": SOURCES})
+        emulator_kowalski_client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
     assert [r.status for r in emulator.kowalski.requests()] == [502, 200, 503, 503, 503]
 
 
@@ -111,15 +106,15 @@ def test_injected_401_fails_fast_as_an_auth_error(emulator, emulator_kowalski_cl
     emulator.kowalski.log.clear()
     emulator.kowalski.inject(401, count=1, path_regex="queries")
     with pytest.raises(KowalskiAuthError, match="failed: Unauthorized"):
-        emulator_kowalski_client.query("estimated_document_count", {"catalog": SOURCES})
+        emulator_kowalski_client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
     assert len(emulator.kowalski.requests()) == 1
 
 
 def test_slow_answers_become_a_kowalski_error(emulator):
-    client = client_for(emulator, timeout_s=0.2, max_retries=0)
+    client = kowalski_client_for(emulator, timeout_s=0.2, max_retries=0)
     emulator.kowalski.inject(delay_s=0.6, count=1, path_regex="queries")
     with pytest.raises(KowalskiError, match="no answer"):
-        client.query("estimated_document_count", {"catalog": SOURCES})
+        client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
 
 
 def test_413_text_answer_is_a_kowalski_error(emulator_kowalski_client):
@@ -139,7 +134,10 @@ def test_413_text_answer_is_a_kowalski_error(emulator_kowalski_client):
 def test_multi_instance_cone_search_is_merged(emulator_archive, emulator_catalogs):
     from scope_assets.emulator import start_emulator
 
-    split = {"kowalski": ["Gaia_EDR3", "AllWISE", "PS1_DR1", "ZTF_alerts"], "melman": [SOURCES]}
+    split = {
+        "kowalski": ["Gaia_EDR3", "AllWISE", "PS1_DR1", "ZTF_alerts"],
+        "melman": [EMULATOR_SOURCES],
+    }
     with start_emulator(
         emulator_archive, catalogs=emulator_catalogs, kowalski_instances=split, seed_fritz=False
     ) as emu:
@@ -152,11 +150,13 @@ def test_multi_instance_cone_search_is_merged(emulator_archive, emulator_catalog
             },
             "catalogs": {
                 "Gaia_EDR3": {"projection": {"_id": 1}},
-                SOURCES: {"projection": {"_id": 1}},
+                EMULATOR_SOURCES: {"projection": {"_id": 1}},
             },
         }
         data = client.query("cone_search", query)
-        assert set(data) == {"Gaia_EDR3", SOURCES} and len(data[SOURCES]["x"]) == 2
+        assert (
+            set(data) == {"Gaia_EDR3", EMULATOR_SOURCES} and len(data[EMULATOR_SOURCES]["x"]) == 2
+        )
 
 
 def test_from_env_reads_url_and_credentials(emulator):
@@ -168,17 +168,18 @@ def test_from_env_reads_url_and_credentials(emulator):
     }
     client = KowalskiClient.from_env(env)
     assert client.addresses == {"default": f"127.0.0.1:{emulator.kowalski.port}"}
-    assert client.query("estimated_document_count", {"catalog": SOURCES}) == 24
+    assert client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES}) == 24
 
 
 def test_no_secret_in_logs(emulator, caplog):
     caplog.set_level(logging.DEBUG)
-    client = client_for(emulator)
-    client.query("estimated_document_count", {"catalog": SOURCES})
+    client = kowalski_client_for(emulator)
+    client.query("estimated_document_count", {"catalog": EMULATOR_SOURCES})
     with pytest.raises(KowalskiAuthError):
-        client_for(emulator, username=None, password=None, token="bad.token.value")
+        kowalski_client_for(emulator, username=None, password=None, token="bad.token.value")
     assert (
-        EMULATOR_KOWALSKI_PASSWORD not in caplog.text and login_token(emulator) not in caplog.text
+        EMULATOR_KOWALSKI_PASSWORD not in caplog.text
+        and kowalski_token(emulator) not in caplog.text
     )
     assert EMULATOR_KOWALSKI_PASSWORD not in repr(client)
 

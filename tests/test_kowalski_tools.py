@@ -10,8 +10,9 @@ import pytest
 from conftest_emulator import EMULATOR_KOWALSKI_PASSWORD, EMULATOR_KOWALSKI_USER, fixture_id
 
 from scope_assets.cli.kowalski_tools import get_features_main, get_quad_ids_main
-from scope_assets.io import read_parquet
-from scope_assets.kowalski.downloads import read_ids_h5
+from scope_assets.features import field_steps
+from scope_assets.io import DataLayout, read_parquet
+from scope_assets.lightcurves.id_files import read_ids_h5
 
 
 @pytest.fixture
@@ -71,6 +72,18 @@ def test_get_quad_ids_resumes_and_whole_field(kowalski_env, tmp_path):
         == json.loads((tmp_path / "ids" / "field_296" / "meta.json").read_text())["total"]
     )
     assert whole.tolist() == sorted(whole.tolist()) and len(whole) < 24
+
+
+def test_whole_field_ids_are_what_the_field_pipeline_reads(kowalski_env, tmp_path):
+    """get-quad-ids and the quad_ids asset share one path and format: the pipeline reads either."""
+    assert quad_ids(tmp_path, "--whole-field", "--minobs", "0") == 0
+    layout = DataLayout(tmp_path)
+    with h5py.File(layout.ids_file(296)) as handle:
+        assert list(handle) == ["dataset_field_296"]
+    ids = field_steps.read_quad_ids(296, layout)
+    assert ids.tolist() == read_ids_h5(tmp_path / "ids" / "field_296" / "field_296.h5").tolist()
+    assert len(ids) == 24
+    assert field_steps.read_field_quads(296, layout) == [(c, q) for c in (1, 2) for q in (1, 2, 3)]
 
 
 def test_get_quad_ids_single_quad_with_skip(kowalski_env, tmp_path):

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from scope_assets.cli.sim import default_archive_dir, main
+from scope_assets.cli.sim import main
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.lightcurves.ids import decode_id, encode_id
 from scope_assets.lightcurves.raw import HJD_OFFSET, RawLightCurves
@@ -56,8 +56,12 @@ def _archive_files(root: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_identical_archive(tmp_path):
+    done: list[int] = []
     first = _archive_files(simulate_field(tmp_path / "a", n_sources=80, seed=7))
-    second = _archive_files(simulate_field(tmp_path / "b", n_sources=80, seed=7))
+    second = _archive_files(
+        simulate_field(tmp_path / "b", n_sources=80, seed=7, progress=done.append)
+    )
+    assert sum(done) == 80  # progress counts light curves, and does not change the archive
     assert first.keys() == second.keys()
     for name in first:
         if name.endswith(".parquet"):
@@ -360,7 +364,10 @@ def test_cli_writes_and_refuses_to_overwrite(tmp_path, capsys):
 
 
 def test_cli_default_archive_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv("SCOPE_DATA_DIR", str(tmp_path))
-    assert default_archive_dir() == tmp_path / "archive"
+    monkeypatch.setenv("SCOPE_DATA_DIR", str(tmp_path / "root"))
+    assert main(["--n-sources", "5"]) == 0
+    assert (tmp_path / "root" / "archive" / "manifest.json").is_file()
     monkeypatch.delenv("SCOPE_DATA_DIR")
-    assert default_archive_dir() == Path("data") / "archive"
+    monkeypatch.chdir(tmp_path)
+    assert main(["--n-sources", "5"]) == 0
+    assert (tmp_path / "data" / "archive" / "manifest.json").is_file()

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     home = _dagster_home(root)
 
     import dagster as dg
+    from tqdm import tqdm
 
     from scope_assets.defs.definitions import (
         DEMO_ASSETS,
@@ -69,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (layout.archive_dir / "manifest.json").exists():
         n_sources = args.n_sources or DEMO_LIGHT_CURVES
         print(f"Simulating field {field} ({n_sources} light curves) into {layout.archive_dir} ...")
-        simulate_field(layout.archive_dir, field=field, n_sources=n_sources)
+        with tqdm(total=n_sources, desc="simulating", unit="lc") as bar:
+            simulate_field(
+                layout.archive_dir, field=field, n_sources=n_sources, progress=bar.update
+            )
     print(f"Materializing field {field} (Dagster instance {home}) ...")
     instance = dg.DagsterInstance.get()
     field_run = dg.materialize(

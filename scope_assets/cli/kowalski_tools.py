@@ -19,6 +19,7 @@ from typing import TypeVar
 import pandas as pd
 from tqdm import tqdm
 
+from scope_assets.io import DataLayout
 from scope_assets.kowalski.client import KowalskiClient, KowalskiError
 from scope_assets.kowalski.downloads import (
     FeaturesRequest,
@@ -159,7 +160,7 @@ def get_quad_ids_main(argv: Sequence[str] | None = None) -> int:
     except (KowalskiError, ValueError, OSError) as exc:
         return _fail("get-quad-ids", exc)
     print(
-        f"{meta['total']} ids of field {args.field} in {args.output_dir / 'ids' / f'field_{args.field}'}"
+        f"{meta['total']} ids of field {args.field} in {DataLayout(args.output_dir).ids_dir(args.field)}"
     )
     return 0
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
+from scope_assets.config import data_root
+from scope_assets.io import DataLayout
 from scope_assets.sim import DEMO_N_SOURCES, simulate_field
-
-
-def default_archive_dir() -> Path:
-    """``$SCOPE_DATA_DIR/archive``, or ``./data/archive`` when the variable is unset."""
-    data_dir = os.environ.get("SCOPE_DATA_DIR")
-    return (Path(data_dir) if data_dir else Path("data")) / "archive"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,17 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    archive = args.archive or default_archive_dir()
+    archive = args.archive or DataLayout(data_root()).archive_dir
     started = time.perf_counter()
     try:
-        path = simulate_field(
-            archive,
-            field=args.field,
-            n_sources=args.n_sources,
-            seed=args.seed,
-            overwrite=args.overwrite,
-            progress=True,
-        )
+        with tqdm(total=args.n_sources, desc="simulating", unit="lc", delay=0.5) as bar:
+            path = simulate_field(
+                archive,
+                field=args.field,
+                n_sources=args.n_sources,
+                seed=args.seed,
+                overwrite=args.overwrite,
+                progress=bar.update,
+            )
     except (FileExistsError, ValueError) as exc:
         print(f"scope-sim: {exc}", file=sys.stderr)
         return 1

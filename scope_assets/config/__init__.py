@@ -202,7 +202,8 @@ def load_config(
 
 
 def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The data root: ``explicit`` (``--data-dir``), else ``$SCOPE_DATA_DIR``, else ``./data``."""
-    if explicit:
-        return Path(explicit).resolve()
-    return Path(os.environ.get("SCOPE_DATA_DIR", "data")).resolve()
+    """The data root: ``explicit`` (``--data-dir``), else ``$SCOPE_DATA_DIR``, else ``./data``.
+
+    The one place that reads ``SCOPE_DATA_DIR`` (an empty value counts as unset).
+    """
+    return Path(explicit or os.environ.get("SCOPE_DATA_DIR") or "data").resolve()

@@ -1,13 +1,14 @@
 """Per-field assets: quad_ids → light_curves → features → imputed_features (thin wrappers)."""
 
 import dagster as dg
-import pandas as pd
 
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.metadata import counts_markdown, table_metadata
 from scope_assets.defs.partitions import field_partitions
 from scope_assets.features import field_steps as field_pipeline
+from scope_assets.features import table_checks
+from scope_assets.features.imputation import unimputable_columns
 
 GROUP = "field_pipeline"
 
@@ -30,15 +31,19 @@ def _progress_logger(context: dg.AssetExecutionContext, what: str, every: int = 
     return progress
 
 
+def _field_asset(kind: str = "parquet", **kwargs):
+    """An asset of the field pipeline: one partition per field, files of ``kind``."""
+    return dg.asset(partitions_def=field_partitions, group_name=GROUP, kinds={kind}, **kwargs)
+
+
 def _field(context: dg.AssetExecutionContext) -> int:
     return int(context.partition_key)
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
-    description="IDs, positions, ccd/quad and filter of every light curve in the field.",
+@_field_asset(
+    kind="hdf5",
+    description="IDs of every light curve in the field, in SCoPe's get-quad-ids format "
+    "(field_<f>.h5 and meta.json with the count per ccd/quad).",
 )
 def quad_ids(
     context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
@@ -49,15 +54,12 @@ def quad_ids(
     per_quad = ids.groupby(["ccd", "quad"]).size()
     summary = counts_markdown({f"ccd {c} quad {q}": int(n) for (c, q), n in per_quad.items()})
     return dg.MaterializeResult(
-        metadata=table_metadata(layout.ids_file(field), ids, summary)
+        metadata=table_metadata(layout.ids_file(field), ids[["_id"]], summary)
         | {"n_quadrants": dg.MetadataValue.int(len(per_quad))}
     )
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     deps=[quad_ids],
     description="Cleaned light curves (catflags, HJD and programid cuts per point, 30-min thinning).",
 )
@@ -87,10 +89,7 @@ def light_curves(
     )
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     deps=[light_curves],
     description="SCoPe's feature set per light curve: statistics, periods, Fourier, dm-dt, "
     "alerts and cross-matches; one file per ccd/quad.",
@@ -105,7 +104,7 @@ def features(
         sky.get_source(), field, layout, config, _progress_logger(context, "features")
     )
     df = field_pipeline.read_field_features(field, layout)
-    missing = field_pipeline.none_strategy_missing(df, config)
+    missing = table_checks.unimputable_missing(df, config)
     summary = counts_markdown({f"ccd {c} quad {q}": n for (c, q), n in written.items()}, "rows")
     return dg.MaterializeResult(
         metadata=table_metadata(layout.features_dir(field), df, summary)
@@ -118,10 +117,7 @@ def features(
     )
 
 
-@dg.asset(
-    partitions_def=field_partitions,
-    group_name=GROUP,
-    kinds={"parquet"},
+@_field_asset(
     deps=[features],
     description="Features with missing values imputed from stored reference statistics; rows "
     "still missing an unimputable feature are dropped (as in SCoPe).",
@@ -153,21 +149,25 @@ def imputed_features(
     )
 
 
+def _check_result(
+    report: table_checks.CheckReport,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=report.passed,
+        severity=severity,
+        description="; ".join(report.problems) or None,
+        metadata=report.facts,
+    )
+
+
 @dg.asset_check(asset=features, partitions_def=field_partitions, blocking=True)
 def features_have_expected_columns(
     context: dg.AssetCheckExecutionContext, storage: StorageResource
 ) -> dg.AssetCheckResult:
     """Every model input column (61 ontological features) and the identity columns exist."""
-    field = int(context.partition_key)
-    config = storage.scope_config()
-    df = field_pipeline.read_field_features(field, storage.layout())
-    expected = ["_id", "ra", "dec", "field", "ccd", "quad", "filter", "dmdt"]
-    expected += config.feature_columns("ontological")
-    missing = [c for c in expected if c not in df.columns]
-    return dg.AssetCheckResult(
-        passed=not missing,
-        metadata={"missing_columns": dg.MetadataValue.json(missing), "n_columns": len(df.columns)},
-    )
+    columns = field_pipeline.field_feature_columns(_field(context), storage.layout())
+    return _check_result(table_checks.check_feature_columns(columns, storage.scope_config()))
 
 
 @dg.asset_check(asset=features, partitions_def=field_partitions)
@@ -178,22 +178,12 @@ def features_unimputable_missing_is_rare(
 
     Warns when more than 5% of the rows would be dropped.
     """
-    field = int(context.partition_key)
-    config = storage.scope_config()
-    df = field_pipeline.read_field_features(field, storage.layout())
-    columns = [c for c, s in config.impute_strategies().items() if s == "none"]
-    values = df[columns].apply(pd.to_numeric, errors="coerce")
-    bad_rows = int(values.isna().any(axis=1).sum())
-    fraction = bad_rows / max(len(df), 1)
-    return dg.AssetCheckResult(
-        passed=fraction <= 0.05,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "rows_to_drop": bad_rows,
-            "fraction": float(fraction),
-            "per_column": dg.MetadataValue.json(field_pipeline.none_strategy_missing(df, config)),
-        },
-    )
+    field, layout, config = _field(context), storage.layout(), storage.scope_config()
+    present = set(field_pipeline.field_feature_columns(field, layout))
+    columns = [c for c in unimputable_columns(config.impute_strategies()) if c in present]
+    df = field_pipeline.read_field_features(field, layout, columns)
+    report = table_checks.check_unimputable_missing(df, config)
+    return _check_result(report, dg.AssetCheckSeverity.WARN)
 
 
 @dg.asset_check(asset=features, partitions_def=field_partitions, blocking=True)
@@ -201,17 +191,10 @@ def features_row_count_matches_light_curves(
     context: dg.AssetCheckExecutionContext, storage: StorageResource
 ) -> dg.AssetCheckResult:
     """One feature row per cleaned light curve, and no duplicated ``_id``."""
-    import pyarrow.parquet as pq
-
-    field = int(context.partition_key)
-    layout = storage.layout()
-    df = field_pipeline.read_field_features(field, layout)
-    n_curves = pq.ParquetFile(layout.light_curves_file(field)).metadata.num_rows
-    duplicates = int(df["_id"].duplicated().sum())
-    return dg.AssetCheckResult(
-        passed=len(df) == n_curves and duplicates == 0,
-        metadata={"feature_rows": len(df), "light_curves": n_curves, "duplicate_ids": duplicates},
-    )
+    field, layout = _field(context), storage.layout()
+    ids = field_pipeline.read_field_features(field, layout, ["_id"])["_id"]
+    n_curves = field_pipeline.count_light_curves(field, layout)
+    return _check_result(table_checks.check_one_row_per_light_curve(ids, n_curves))
 
 
 FIELD_ASSETS = [quad_ids, light_curves, features, imputed_features]

@@ -16,6 +16,7 @@ Fritz also ``POST /_emulator/batch_failure {"item", "count"}``, ``POST /_emulato
 /_emulator/cost {"ms_per_document"}`` (emulated query cost against ``max_time_ms``).
 """
 
+from scope_assets.emulator.archive_collections import load_kowalski_catalogs
 from scope_assets.emulator.faults import Fault, LoggedRequest
 from scope_assets.emulator.runtime import (
     DEMO_FRITZ_TOKENS,
@@ -23,7 +24,6 @@ from scope_assets.emulator.runtime import (
     Emulator,
     start_emulator,
 )
-from scope_assets.emulator.sky import load_kowalski_catalogs
 
 __all__ = [
     "DEMO_FRITZ_TOKENS",

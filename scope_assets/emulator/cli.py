@@ -16,6 +16,7 @@ from scope_assets.emulator.runtime import (
     Emulator,
     start_emulator,
 )
+from scope_assets.io import DataLayout
 
 
 def _user(text: str) -> tuple[str, str]:
@@ -82,7 +83,7 @@ def describe(emulator: Emulator, demo_kowalski: bool, demo_fritz: bool) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    archive = args.archive or data_root() / "archive"
+    archive = args.archive or DataLayout(data_root()).archive_dir
     if not archive.is_dir():
         print(
             f"scope-emulator: archive directory {archive} does not exist (create one with scope-sim)",

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scope_assets.emulator.archive_collections import catalog_subset, load_kowalski_catalogs
 from scope_assets.emulator.catalog import Catalog
 from scope_assets.emulator.fritz import FritzService
 from scope_assets.emulator.fritz_seed import seed_fritz_from_archive
-from scope_assets.emulator.kowalski import KowalskiService
+from scope_assets.emulator.kowalski_service import KowalskiService
 from scope_assets.emulator.server import ServiceServer
-from scope_assets.emulator.sky import catalog_subset, load_kowalski_catalogs
 
 DEMO_KOWALSKI_USERS = {"scope": "scope-demo-password"}
 DEMO_FRITZ_TOKENS = ("scope-demo-fritz-token",)

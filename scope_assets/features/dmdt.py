@@ -29,11 +29,12 @@ DM_EDGES: np.ndarray = np.array(
 )
 """27 Δm bin edges in mag (SCoPe config ``dmdt_ints.dmints``)."""
 
+_DT_WITHIN_A_DAY = (0.0, 0.02759, 0.04, 0.08, 0.12, 0.3, 0.75)
+_DT_DAYS = (1.0, 1.5, 2.5, 3.5, 4.5, 5.5, 7.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0)
+_DT_MONTHS_TO_YEARS = (120.0, 180.0, 240.0, 360.0, 500.0, 650.0, 2000.0)
 DT_EDGES_DAYS: np.ndarray = np.array(
-    [0.0, 0.02759, 0.04, 0.08, 0.12, 0.3, 0.75, 1.0, 1.5, 2.5, 3.5, 4.5, 5.5, 7.0, 10.0, 20.0,
-     30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 240.0, 360.0, 500.0, 650.0, 2000.0],
-    dtype=np.float64,
-)  # fmt: skip
+    _DT_WITHIN_A_DAY + _DT_DAYS + _DT_MONTHS_TO_YEARS, dtype=np.float64
+)
 """27 Δt bin edges in days (SCoPe config ``dmdt_ints.dtints``)."""
 
 DM_EDGES.flags.writeable = False
@@ -58,10 +59,11 @@ def dmdt_histograms(
     out = np.zeros((len(batch), len(dm_edges) - 1, len(dt_edges) - 1), dtype=np.float32)
     if len(batch):
         lookup, lookup_origin, cells_per_mag = _bin_lookup(dm_edges)
+        t, mag, _, offsets = batch.kernel_arrays()
         _dmdt_kernel(
-            np.ascontiguousarray(batch.t, dtype=np.float64),
-            np.ascontiguousarray(batch.mag, dtype=np.float64),
-            np.ascontiguousarray(batch.offsets, dtype=np.int64),
+            t,
+            mag,
+            offsets,
             dm_edges,
             dt_edges,
             lookup,

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from scope_assets import __version__
 from scope_assets.config import ScopeConfig
 from scope_assets.features.imputation import (
     ImputationReference,
     build_imputation_reference,
     impute_features,
+    missing_counts,
 )
 from scope_assets.features.pipeline import (
     CleaningSummary,
@@ -30,6 +31,20 @@ from scope_assets.features.pipeline import (
     write_cleaned_light_curves,
 )
 from scope_assets.io import DataLayout, read_parquet, read_table, write_json, write_parquet
+from scope_assets.lightcurves.id_files import (
+    IDS_META_NAME,
+    QuadCounts,
+    field_ids_dataset,
+    ids_meta,
+    meta_quads,
+    read_ids_h5,
+    read_ids_meta,
+    set_quad_count,
+    write_ids_h5,
+)
+
+ALL_QUADS = [(ccd, quad) for ccd in range(1, 17) for quad in range(1, 5)]
+"""The 16 CCDs x 4 quadrants the quad_ids asset asks for (the whole field)."""
 
 
 class FieldPipelineError(RuntimeError):
@@ -41,34 +56,38 @@ def _utc_now() -> str:
 
 
 def fetch_quad_ids(sky, field: int, layout: DataLayout, min_nobs: int = 0) -> pd.DataFrame:
-    """IDs, positions, ccd/quad and filter of every light curve of ``field``; writes the ids file.
+    """IDs, positions, ccd/quad and filter of every light curve of ``field``, sorted by
+    (ccd, quad, ``_id``); writes the ids as ``get-quad-ids --whole-field`` does.
 
-    Also writes SCoPe's ``meta.json`` beside it: ``{catalog, minobs, field, ccd: {c: {quad:
-    {q: n}}}, total}``.
+    That is SCoPe's ``field_<f>.h5`` (dataset ``dataset_field_<f>``) and ``meta.json`` with the
+    count of every (ccd, quad) holding light curves.
     """
     ids = sky.source_ids(field, min_nobs=min_nobs)
     ids = ids.sort_values(["ccd", "quad", "_id"]).reset_index(drop=True)
-    ids.attrs = {"scope_code_version": __version__, "field": field, "minobs": min_nobs}
-    write_parquet(ids, layout.ids_file(field))
-    per_quad: dict[str, dict[str, int]] = {}
+    write_ids_h5(ids["_id"].to_numpy(), layout.ids_file(field), field_ids_dataset(field))
+    counts: QuadCounts = {}
     for (ccd, quad), n in ids.groupby(["ccd", "quad"]).size().items():
-        per_quad.setdefault(str(int(ccd)), {})[str(int(quad))] = int(n)
-    meta = {
-        "catalog": type(sky).__name__,
-        "minobs": min_nobs,
-        "field": field,
-        "ccd": per_quad,
-        "total": len(ids),
-    }
-    write_json(meta, layout.ids_dir(field) / "meta.json")
+        set_quad_count(counts, ccd, quad, n)
+    meta = ids_meta(type(sky).__name__, min_nobs, field, ALL_QUADS, counts)
+    write_json(meta, layout.ids_dir(field) / IDS_META_NAME)
     return ids
 
 
-def read_quad_ids(field: int, layout: DataLayout) -> pd.DataFrame:
+def read_quad_ids(field: int, layout: DataLayout) -> np.ndarray:
+    """The ``_id`` of the field's ids file (written by the quad_ids asset or get-quad-ids)."""
     path = layout.ids_file(field)
     if not path.exists():
         raise FieldPipelineError(f"no quad ids for field {field}: {path} is missing (run quad_ids)")
-    return read_parquet(path)
+    return read_ids_h5(path)
+
+
+def read_field_quads(field: int, layout: DataLayout) -> list[tuple[int, int]]:
+    """The (ccd, quad) pairs the field's ids ``meta.json`` lists."""
+    path = layout.ids_dir(field) / IDS_META_NAME
+    meta = read_ids_meta(path)
+    if meta is None:
+        raise FieldPipelineError(f"no quad ids for field {field}: {path} is missing (run quad_ids)")
+    return meta_quads(meta)
 
 
 def clean_field_light_curves(
@@ -81,7 +100,7 @@ def clean_field_light_curves(
     """Fetch and clean every light curve listed in the field's ids file; one Parquet output."""
     ids = read_quad_ids(field, layout)
     batches = sky.iter_light_curves(
-        field, ids=ids["_id"].tolist(), batch_size=config.feature_generation.batch_size
+        field, ids=ids.tolist(), batch_size=config.feature_generation.batch_size
     )
     return write_cleaned_light_curves(batches, layout.light_curves_file(field), config, progress)
 
@@ -104,9 +123,7 @@ def compute_field_features(
     written = generate_field_features(
         path, sky, config, lambda ccd, quad: layout.features_file(field, ccd, quad), progress
     )
-    ids = read_quad_ids(field, layout)
-    quads = {(int(c), int(q)) for c, q in ids[["ccd", "quad"]].drop_duplicates().to_numpy()}
-    for ccd, quad in sorted(quads - set(written)):
+    for ccd, quad in sorted(set(read_field_quads(field, layout)) - set(written)):
         # As SCoPe does: a quadrant with no surviving light curve gets an empty file, so it
         # counts as done and inference sees every quadrant.
         empty = empty_features(config)
@@ -116,17 +133,35 @@ def compute_field_features(
     return dict(sorted(written.items()))
 
 
-def read_field_features(field: int, layout: DataLayout) -> pd.DataFrame:
-    """All feature files of a field, concatenated (attrs of the first file)."""
+def _feature_files(field: int, layout: DataLayout) -> list[Path]:
     files = sorted(layout.features_dir(field).glob("*.parquet"))
     if not files:
         raise FieldPipelineError(
             f"no features for field {field} in {layout.features_dir(field)} (run features)"
         )
-    frames = [read_parquet(f) for f in files]
+    return files
+
+
+def read_field_features(
+    field: int, layout: DataLayout, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """All feature files of a field (only ``columns`` if given), concatenated (attrs of the first
+    file)."""
+    frames = [read_parquet(f, columns) for f in _feature_files(field, layout)]
     df = pd.concat(frames, ignore_index=True)
     df.attrs = frames[0].attrs
     return df
+
+
+def field_feature_columns(field: int, layout: DataLayout) -> list[str]:
+    """The columns of the field's feature files (their union, in order), without reading rows."""
+    names = [pq.read_schema(f).names for f in _feature_files(field, layout)]
+    return list(dict.fromkeys(c for file_names in names for c in file_names))
+
+
+def count_light_curves(field: int, layout: DataLayout) -> int:
+    """Rows of the field's cleaned light-curve file, from its footer."""
+    return pq.ParquetFile(layout.light_curves_file(field)).metadata.num_rows
 
 
 @dataclass(frozen=True)
@@ -158,8 +193,7 @@ def impute_field_features(
         reference_df, source = features, f"field {field} features"
     reference = build_imputation_reference(reference_df, config, source=source)
     reference.to_json(layout.imputation_reference_file(field))
-    strategies = reference.strategies
-    missing = {c: int(features[c].isna().sum()) for c in strategies if features[c].isna().any()}
+    missing = missing_counts(features, list(reference.strategies))
     imputed, kept = impute_features(features, reference)
     imputed.attrs = dict(features.attrs) | {
         "features_imputed": True,
@@ -181,12 +215,3 @@ def impute_field_features(
 
 def load_imputation_reference(field: int, layout: DataLayout) -> ImputationReference:
     return ImputationReference.from_json(layout.imputation_reference_file(field))
-
-
-def none_strategy_missing(features: pd.DataFrame, config: ScopeConfig) -> dict[str, int]:
-    """Per ``none``-strategy column, how many rows are missing (those rows will be dropped)."""
-    columns = [c for c, s in config.impute_strategies().items() if s == "none"]
-    present = [c for c in columns if c in features.columns]
-    values = features[present].apply(pd.to_numeric, errors="coerce")
-    values = values.replace([np.inf, -np.inf], np.nan)
-    return {c: int(n) for c, n in values.isna().sum().items() if n}

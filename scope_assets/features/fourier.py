@@ -106,10 +106,7 @@ def fit_fourier_series(batch: LightCurveBatch, periods_days: np.ndarray) -> Four
     coef = np.full((n, _N_COLS), np.nan)
     if n:
         _fourier_kernel(
-            np.ascontiguousarray(batch.t, dtype=np.float64),
-            np.ascontiguousarray(batch.mag, dtype=np.float64),
-            np.ascontiguousarray(batch.magerr, dtype=np.float64),
-            np.ascontiguousarray(batch.offsets, dtype=np.int64),
+            *batch.kernel_arrays(),
             periods,
             k_best,
             chi2,

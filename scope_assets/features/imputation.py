@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -67,10 +68,31 @@ class ImputationReference:
             raise ImputationError(f"imputation reference {path} is malformed: {exc}") from None
 
 
-def _numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Float copy of ``columns`` with ±inf treated as missing."""
+def feature_values(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Float copy of ``columns`` in which every missing value is NaN.
+
+    The package's one rule of what is missing (imputation, asset metadata and checks): NaN or
+    None, a value that is not a number, or ±inf.
+    """
     values = df[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
     return values.replace([np.inf, -np.inf], np.nan)
+
+
+def missing_counts(df: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """Missing values per column of ``columns`` present in ``df`` (only columns with some)."""
+    present = [c for c in columns if c in df.columns]
+    return {c: int(n) for c, n in feature_values(df, present).isna().sum().items() if n}
+
+
+def unimputable_columns(strategies: Mapping[str, str]) -> list[str]:
+    """The ``none``-strategy columns: a row missing one of them cannot be imputed."""
+    return [c for c, s in strategies.items() if s == "none"]
+
+
+def unimputable_rows(df: pd.DataFrame, strategies: Mapping[str, str]) -> np.ndarray:
+    """True for the rows of ``df`` missing a ``none``-strategy feature (imputation drops them)."""
+    present = [c for c in unimputable_columns(strategies) if c in df.columns]
+    return feature_values(df, present).isna().any(axis=1).to_numpy()
 
 
 def _require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -91,7 +113,7 @@ def build_imputation_reference(
     strategies = config.impute_strategies()
     columns = list(strategies)
     _require_columns(reference, columns, source)
-    values = _numeric(reference, columns)
+    values = feature_values(reference, columns)
     if values.empty:
         raise ImputationError(f"{source} has no rows to build imputation statistics from")
     medians = {c: float(values[c].median()) for c in columns if strategies[c] == "median"}
@@ -126,7 +148,7 @@ def impute_features(
     columns = list(reference.strategies)
     _require_columns(df, columns, "table to impute")
     out = df.copy()
-    values = _numeric(out, columns)
+    values = feature_values(out, columns)
     for column, strategy in reference.strategies.items():
         if strategy == "zero":
             values[column] = values[column].fillna(0.0)
@@ -142,8 +164,7 @@ def impute_features(
             imputer.fit(np.asarray(reference.knn_reference, dtype=np.float64))
             filled = imputer.transform(values.loc[needs, regress].to_numpy())
             values.loc[needs, regress] = filled
-    none_columns = [c for c, s in reference.strategies.items() if s == "none"]
-    kept = ~values[none_columns].isna().any(axis=1).to_numpy()
+    kept = ~unimputable_rows(df, reference.strategies)
     for column in columns:
         out[column] = values[column]
     out = out.loc[kept].reset_index(drop=True)

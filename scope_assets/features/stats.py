@@ -73,14 +73,7 @@ def basic_stats(batch: LightCurveBatch) -> pd.DataFrame:
     require_time_sorted(batch, "basic_stats")
     out = np.full((len(batch), len(BASIC_STATS_COLUMNS)), np.nan, dtype=np.float64)
     if len(batch):
-        _stats_kernel(
-            np.ascontiguousarray(batch.t, dtype=np.float64),
-            np.ascontiguousarray(batch.mag, dtype=np.float64),
-            np.ascontiguousarray(batch.magerr, dtype=np.float64),
-            np.ascontiguousarray(batch.offsets, dtype=np.int64),
-            _RANGE_PERCENTILES,
-            out,
-        )
+        _stats_kernel(*batch.kernel_arrays(), _RANGE_PERCENTILES, out)
     return pd.DataFrame(
         out, columns=list(BASIC_STATS_COLUMNS), index=pd.Index(batch.ids, name="_id")
     )

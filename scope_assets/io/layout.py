@@ -3,7 +3,7 @@
 Every asset, CLI command and test asks this class for paths, so the layout is defined once::
 
     <root>/archive/                                   local light-curve archive (scope-sim)
-    <root>/ids/field_<f>/field_<f>.parquet            quad_ids (+ meta.json)
+    <root>/ids/field_<f>/field_<f>.h5                 quad_ids, as get-quad-ids (+ meta.json)
     <root>/lightcurves/field_<f>/field_<f>.parquet    cleaned light curves
     <root>/generated_features/field_<f>/gen_features_field_<f>_ccd_<c>_quad_<q>.parquet
     <root>/imputed_features/field_<f>/field_<f>.parquet (+ imputation_reference.json)
@@ -50,7 +50,7 @@ class DataLayout:
         return self.root / "ids" / field_dirname(field)
 
     def ids_file(self, field: int | str) -> Path:
-        return self.ids_dir(field) / f"{field_dirname(field)}.parquet"
+        return self.ids_dir(field) / f"{field_dirname(field)}.h5"
 
     def light_curves_file(self, field: int | str) -> Path:
         return self.root / "lightcurves" / field_dirname(field) / f"{field_dirname(field)}.parquet"

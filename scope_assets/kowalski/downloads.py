@@ -2,11 +2,9 @@
 
 Layout (spec/scope-pipeline.md §1), under a root directory::
 
-    ids/field_<f>/data_ccd_<cc>_quad_<q>.h5      dataset dataset_ccd_<c>_quad_<q>_field_<f>
-    ids/field_<f>/data_ccd_<c>_quad_<q>_field_<f>.csv   the same ids, no header
-    ids/field_<f>/field_<f>.h5                   dataset dataset_field_<f>   (--whole-field)
-    ids/field_<f>/meta.json                      {catalog, minobs, field, ccd_range, quad_range,
-                                                  ccd: {c: {quad: {q: n}}}, total}
+    ids/field_<f>/...                            SCoPe's ids folder (scope_assets.lightcurves.id_files):
+                                                 per-quad .h5 + .csv, field_<f>.h5 (--whole-field),
+                                                 meta.json
     features/field_<f>/{field_<f>|ccd_<cc>_quad_<q>}_iter_<i>.parquet (+ .csv)
     features/field_<f>/meta.json                 {catalog, field, files: {name: rows}, total}
 
@@ -23,13 +21,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import h5py
 import numpy as np
 import pandas as pd
 
-from scope_assets.io import atomic_path, write_csv, write_json, write_parquet
+from scope_assets.io import DataLayout, atomic_path, write_csv, write_json, write_parquet
 from scope_assets.kowalski.client import KowalskiClient
 from scope_assets.kowalski.kowalski_sky import KowalskiSkySource, chunks, paged_find
+from scope_assets.lightcurves.id_files import (
+    IDS_META_NAME,
+    QuadCounts,
+    field_ids_dataset,
+    ids_meta,
+    quad_ids_csv,
+    quad_ids_dataset,
+    quad_ids_file,
+    read_ids_h5,
+    read_ids_meta,
+    set_quad_count,
+    write_ids_h5,
+)
 
 T = TypeVar("T")
 Track = Callable[[Sequence[T], str], Iterable[T]]
@@ -39,42 +49,8 @@ def no_tracking(items: Sequence[T], description: str) -> Iterable[T]:
     return items
 
 
-def ids_dir(root: Path, field: int) -> Path:
-    return Path(root) / "ids" / f"field_{field}"
-
-
-def quad_ids_file(root: Path, field: int, ccd: int, quad: int) -> Path:
-    return ids_dir(root, field) / f"data_ccd_{ccd:02d}_quad_{quad}.h5"
-
-
-def quad_ids_dataset(field: int, ccd: int, quad: int) -> str:
-    return f"dataset_ccd_{ccd}_quad_{quad}_field_{field}"
-
-
-def field_ids_file(root: Path, field: int) -> Path:
-    return ids_dir(root, field) / f"field_{field}.h5"
-
-
 def features_dir(root: Path, field: int) -> Path:
     return Path(root) / "features" / f"field_{field}"
-
-
-def write_ids_h5(ids: np.ndarray, path: Path, dataset: str) -> Path:
-    """Write ``ids`` (int64) as one HDF5 dataset, atomically."""
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
-        handle.create_dataset(dataset, data=np.asarray(ids, dtype=np.int64))
-    return path
-
-
-def read_ids_h5(path: Path) -> np.ndarray:
-    """The ids of an ids file (its first dataset), int64."""
-    if not path.is_file():
-        raise FileNotFoundError(f"ids file {path} does not exist (run get-quad-ids first)")
-    with h5py.File(path, "r") as handle:
-        names = list(handle)
-        if not names:
-            raise ValueError(f"ids file {path} holds no dataset")
-        return np.asarray(handle[names[0]][()], dtype=np.int64).ravel()
 
 
 def nobs_field(catalog: str) -> str | None:
@@ -118,39 +94,34 @@ class QuadIdsRequest:
     page_size: int = 10_000
     whole_field: bool = False
 
-    def meta_key(self) -> dict[str, Any]:
-        ccds = sorted({c for c, _ in self.quads})
-        quads = sorted({q for _, q in self.quads})
-        return {
-            "catalog": self.catalog,
-            "minobs": self.min_nobs,
-            "field": self.field,
-            "ccd_range": [ccds[0], ccds[-1]] if ccds else [],
-            "quad_range": [quads[0], quads[-1]] if quads else [],
-        }
+    def meta(self, counts: QuadCounts) -> dict[str, Any]:
+        """``meta.json`` for this request with the per-quad ``counts`` so far."""
+        return ids_meta(self.catalog, self.min_nobs, self.field, self.quads, counts)
 
 
-def _load_meta(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """A previous run's meta.json if it was for the same request (else None: start over)."""
-    if not path.is_file():
-        return None
-    meta = json.loads(path.read_text())
-    same = all(meta.get(k) == v for k, v in key.items() if k not in ("ccd_range", "quad_range"))
-    return meta if same else None
+def _previous_counts(path: Path, request: QuadIdsRequest) -> QuadCounts:
+    """The per-quad counts of a previous run for the same request (else none: start over)."""
+    meta = read_ids_meta(path)
+    if meta is None:
+        return {}
+    previous = (meta.get("catalog"), meta.get("minobs"), meta.get("field"))
+    same = previous == (request.catalog, request.min_nobs, request.field)
+    return meta.get("ccd", {}) if same else {}
 
 
 def download_quad_ids(
     client: KowalskiClient, root: Path, request: QuadIdsRequest, track: Track = no_tracking
 ) -> dict[str, Any]:
     """Write the ids of every requested quad (and the whole field); returns meta.json's content."""
-    meta_path = ids_dir(root, request.field) / "meta.json"
-    previous = _load_meta(meta_path, request.meta_key()) or {}
-    counts: dict[str, dict[str, dict[str, int]]] = previous.get("ccd", {})
+    layout = DataLayout(root)
+    ids_dir = layout.ids_dir(request.field)
+    meta_path = ids_dir / IDS_META_NAME
+    counts = _previous_counts(meta_path, request)
     done = {
         (int(c), int(q))
         for c, per_quad in counts.items()
         for q in per_quad.get("quad", {})
-        if quad_ids_file(root, request.field, int(c), int(q)).is_file()
+        if quad_ids_file(ids_dir, int(c), int(q)).is_file()
     }
     for ccd, quad in track(list(request.quads), f"field {request.field} quads"):
         if (ccd, quad) in done:
@@ -165,29 +136,22 @@ def download_quad_ids(
             request.skip,
             request.page_size,
         )
-        path = quad_ids_file(root, request.field, ccd, quad)
-        write_ids_h5(ids, path, quad_ids_dataset(request.field, ccd, quad))
-        csv_path = path.parent / f"data_ccd_{ccd}_quad_{quad}_field_{request.field}.csv"
-        with atomic_path(csv_path) as tmp:
+        write_ids_h5(
+            ids, quad_ids_file(ids_dir, ccd, quad), quad_ids_dataset(request.field, ccd, quad)
+        )
+        with atomic_path(quad_ids_csv(ids_dir, request.field, ccd, quad)) as tmp:
             np.savetxt(tmp, ids, fmt="%d")
-        counts.setdefault(str(ccd), {"quad": {}})["quad"][str(quad)] = len(ids)
-        write_json(_quad_meta(request, counts), meta_path)
-    meta = _quad_meta(request, counts)
+        set_quad_count(counts, ccd, quad, len(ids))
+        write_json(request.meta(counts), meta_path)
+    meta = request.meta(counts)
     if request.whole_field:
         ids = np.concatenate(
-            [read_ids_h5(quad_ids_file(root, request.field, c, q)) for c, q in request.quads]
+            [read_ids_h5(quad_ids_file(ids_dir, c, q)) for c, q in request.quads]
             or [np.zeros(0, np.int64)]
         )
-        write_ids_h5(
-            np.sort(ids), field_ids_file(root, request.field), f"dataset_field_{request.field}"
-        )
+        write_ids_h5(np.sort(ids), layout.ids_file(request.field), field_ids_dataset(request.field))
     write_json(meta, meta_path)
     return meta
-
-
-def _quad_meta(request: QuadIdsRequest, counts: dict[str, Any]) -> dict[str, Any]:
-    total = sum(n for per_quad in counts.values() for n in per_quad["quad"].values())
-    return {**request.meta_key(), "ccd": counts, "total": total}
 
 
 @dataclass(frozen=True)
@@ -211,10 +175,12 @@ def data_release(catalog: str) -> str:
 
 def _targets(root: Path, request: FeaturesRequest) -> list[tuple[str, Path]]:
     """(output stem, ids file) per unit of work."""
+    layout = DataLayout(root)
     if request.whole_field:
-        return [(f"field_{request.field}", field_ids_file(root, request.field))]
+        return [(f"field_{request.field}", layout.ids_file(request.field))]
+    ids_dir = layout.ids_dir(request.field)
     return [
-        (f"ccd_{ccd:02d}_quad_{quad}", quad_ids_file(root, request.field, ccd, quad))
+        (f"ccd_{ccd:02d}_quad_{quad}", quad_ids_file(ids_dir, ccd, quad))
         for ccd, quad in request.quads
     ]
 

@@ -37,6 +37,16 @@ class LightCurveBatch:
         """Points per light curve, int64 shape (n,)."""
         return np.diff(self.offsets)
 
+    def kernel_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(t, mag, magerr, offsets) as C-contiguous float64 / int64 arrays, as numba kernels
+        take them (no copy when they already are)."""
+        return (
+            np.ascontiguousarray(self.t, dtype=np.float64),
+            np.ascontiguousarray(self.mag, dtype=np.float64),
+            np.ascontiguousarray(self.magerr, dtype=np.float64),
+            np.ascontiguousarray(self.offsets, dtype=np.int64),
+        )
+
     def curve(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(t, mag, magerr) views of light curve ``i``."""
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])

@@ -23,8 +23,8 @@ from scope_assets.sim.classes import (
     simulate_light_curve,
     variability_mag,
 )
-from scope_assets.sim.photometry import Observation, observe, ztf_mag_error
 from scope_assets.sim.simulate_field import DEMO_N_SOURCES, simulate_field
+from scope_assets.sim.ztf_photometry import Observation, observe, ztf_mag_error
 
 __all__ = [
     "CLASSES",

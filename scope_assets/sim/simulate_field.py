@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -25,7 +26,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from scope_assets.lightcurves.archive import ARCHIVE_FORMAT, MANIFEST_NAME
 from scope_assets.lightcurves.ids import encode_id
@@ -39,7 +39,7 @@ from scope_assets.sim.catalogs import (
     ps1_catalog,
 )
 from scope_assets.sim.classes import CLASSES, Variability, draw_variability, variability_mag
-from scope_assets.sim.photometry import observe, ztf_mag_error
+from scope_assets.sim.ztf_photometry import observe, ztf_mag_error
 
 DEMO_N_SOURCES = 2000  # light curves of the demo field (`make demo`, scope-sim default)
 FIELD_HALF_WIDTH_DEG = 3.5
@@ -60,9 +60,12 @@ def simulate_field(
     n_sources: int = DEMO_N_SOURCES,
     seed: int = 42,
     overwrite: bool = False,
-    progress: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Path:
-    """Write a simulated archive of one field to ``archive_dir`` and return its path."""
+    """Write a simulated archive of one field to ``archive_dir`` and return its path.
+
+    ``progress`` is called with the number of light curves simulated since its last call.
+    """
     archive_dir = Path(archive_dir)
     if n_sources < 1:
         raise ValueError(f"n_sources must be >= 1, got {n_sources}")
@@ -217,12 +220,16 @@ def focal_plane_position(east: np.ndarray, north: np.ndarray) -> tuple[np.ndarra
 
 
 def _observe_stars(
-    stars: pd.DataFrame, cadence: Cadence, field: int, seed: int, progress: bool
+    stars: pd.DataFrame,
+    cadence: Cadence,
+    field: int,
+    seed: int,
+    progress: Callable[[int], None] | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
     """Light curves (one row per curve, list cells), truth rows and each star's alerts."""
     t_start, t_end = float(cadence.hmjd[0]), float(cadence.hmjd[-1])
     curves, truth, alerts = [], [], []
-    for star in tqdm(stars.itertuples(), total=len(stars), desc="simulating", disable=not progress):
+    for star in stars.itertuples():
         rng = _rng(seed, field, _STAR, star.star)
         var = draw_variability(star.tag, rng, t_start, t_end)
         alert_jd = []
@@ -234,6 +241,8 @@ def _observe_stars(
         jd = np.sort(np.concatenate(alert_jd))
         if len(jd):
             alerts.append(alert_rows(star.ra, star.dec, jd, rng))
+        if progress is not None:
+            progress(len(star.bands))
     curves_frame, truth_frame = pd.DataFrame(curves), pd.DataFrame(truth)
     ids = _assign_ids(curves_frame, field)
     curves_frame.insert(0, "objectid", ids)

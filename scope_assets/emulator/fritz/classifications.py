@@ -9,8 +9,8 @@ from scope_assets.emulator.fritz.common import (
     SITEWIDE_GROUP_ID,
     ApiError,
     User,
+    in_date_range,
     parse_bool,
-    parse_date,
     parse_id_list,
     utcnow,
 )
@@ -138,14 +138,7 @@ class ClassificationsApi(FritzState):
 
     def _list_classifications(self, request: Request, user: User) -> dict[str, Any]:
         rows = sorted(self._visible_classifications(user), key=lambda c: (c["created_at"], c["id"]))
-        start, end = request.param("startDate"), request.param("endDate")
-        if start:
-            lo = parse_date(start, "startDate")
-            rows = [c for c in rows if c["created_at"] >= lo]
-        if end:
-            hi = parse_date(end, "endDate")
-            rows = [c for c in rows if c["created_at"] <= hi]
-        page, _, _, total = self._page(request, rows)
+        page, _, _, total = self._page(request, in_date_range(rows, "created_at", request))
         return {
             "classifications": [self._classification_dict(c, True) for c in page],
             "totalMatches": total,

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from scope_assets.emulator.server import Request
+
 VERSION = "1.4.0"
 ALL_ACLS = frozenset({"Upload data", "Classify", "Annotate", "Comment", "Post taxonomy"})
 SITEWIDE_GROUP_ID = 1
@@ -49,6 +51,19 @@ def parse_date(text: str, name: str) -> datetime:
     except (ValueError, AttributeError):
         raise ApiError(400, f"Invalid {name}: {text!r}") from None
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def in_date_range(rows: list[dict], key: str, request: Request) -> list[dict]:
+    """``rows`` whose ``key`` lies within the request's ``startDate``/``endDate`` (inclusive; a
+    missing or empty bound does not filter)."""
+    start, end = request.param("startDate"), request.param("endDate")
+    if start:
+        lo = parse_date(start, "startDate")
+        rows = [r for r in rows if r[key] >= lo]
+    if end:
+        hi = parse_date(end, "endDate")
+        rows = [r for r in rows if r[key] <= hi]
+    return rows
 
 
 def parse_bool(value: Any, default: bool = False) -> bool:

@@ -9,6 +9,7 @@ import yaml
 from scope_assets.emulator.fritz.common import (
     ApiError,
     User,
+    in_date_range,
     parse_bool,
     parse_date,
     parse_id_list,
@@ -135,13 +136,7 @@ class ReferenceApi(FritzState):
 
     def _list_gcn_events(self, request: Request, user: User) -> dict[str, Any]:
         events = sorted(self.gcn_events.values(), key=lambda e: e["dateobs"], reverse=True)
-        start, end = request.param("startDate"), request.param("endDate")
-        if start:
-            lo = parse_date(start, "startDate")
-            events = [e for e in events if e["dateobs"] >= lo]
-        if end:
-            hi = parse_date(end, "endDate")
-            events = [e for e in events if e["dateobs"] <= hi]
+        events = in_date_range(events, "dateobs", request)
         page, number, per_page, total = self._page(request, events)
         return {
             "events": [self._event_dict(e) for e in page],

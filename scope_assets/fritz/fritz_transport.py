@@ -1,4 +1,4 @@
-"""A small, careful client for Fritz (SkyPortal): the only way this project talks to it.
+"""The HTTP side of the Fritz (SkyPortal) client: auth, retries, rate limit, envelopes, pages.
 
 - ``Authorization: token <T>`` on every request; the token never appears in a log line, an
   exception or ``repr``.
@@ -17,9 +17,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
-from urllib.parse import quote, urljoin
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Self
+from urllib.parse import urljoin
 
 import requests
 
@@ -94,11 +94,6 @@ def encode_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     return encoded
 
 
-def source_path(obj_id: str, suffix: str = "") -> str:
-    """``/api/sources/<obj_id><suffix>`` with the object id percent-encoded."""
-    return f"/api/sources/{quote(obj_id, safe='')}{suffix}"
-
-
 def _service_message(response: requests.Response) -> str:
     """The envelope's ``message``, or the title of an HTML error page, or the start of the body."""
     try:
@@ -112,8 +107,9 @@ def _service_message(response: requests.Response) -> str:
     return response.reason or ""
 
 
-class FritzClient:
-    """Fritz REST client. ``request`` returns the envelope's ``data``."""
+class FritzTransport:
+    """Fritz REST requests with retries and a rate limit; ``request`` returns the envelope's
+    ``data``."""
 
     def __init__(
         self,
@@ -143,18 +139,16 @@ class FritzClient:
         self._session.trust_env = False
 
     def __repr__(self) -> str:
-        return f"FritzClient(base_url={self.base_url!r}, token=<hidden>)"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token=<hidden>)"
 
     def close(self) -> None:
         self._session.close()
 
-    def __enter__(self) -> FritzClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # --- transport ----------------------------------------------------------------------------
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "<hidden>") if self._token else text
@@ -296,121 +290,3 @@ class FritzClient:
             if len(items) < page_size or (total is not None and page * page_size >= int(total)):
                 return
             page += 1
-
-    # --- endpoints SCoPe uses -----------------------------------------------------------------
-
-    def get_source(self, obj_id: str, **params: Any) -> dict[str, Any] | None:
-        """One source, or None when Fritz says it does not exist (404 or the older 400)."""
-        try:
-            return self.get(source_path(obj_id), params)
-        except FritzNotFoundError:
-            return None
-        except FritzError as exc:
-            if exc.status == 400 and "not found" in exc.message.lower():
-                return None
-            raise
-
-    def iter_sources(
-        self, params: Mapping[str, Any] | None = None, num_per_page: int = MAX_PER_PAGE
-    ) -> Iterator[dict[str, Any]]:
-        """Every source matching ``params`` (``group_ids``, ``ra``/``dec``/``radius``, …), all pages."""
-        for _, sources in self.paginate("/api/sources", "sources", params, num_per_page):
-            yield from sources
-
-    def sources_near(
-        self, ra: float, dec: float, radius_arcsec: float, **params: Any
-    ) -> list[dict[str, Any]]:
-        return list(
-            self.iter_sources({"ra": ra, "dec": dec, "radius": radius_arcsec / 3600.0, **params})
-        )
-
-    def post_source(
-        self,
-        obj_id: str,
-        ra: float,
-        dec: float,
-        group_ids: Sequence[int] | None = None,
-        **extra: Any,
-    ) -> dict:
-        body = {"id": obj_id, "ra": ra, "dec": dec, **extra}
-        if group_ids is not None:
-            body["group_ids"] = list(group_ids)
-        return self.post("/api/sources", body)
-
-    def save_to_groups(self, obj_id: str, group_ids: Sequence[int]) -> Any:
-        return self.post("/api/source_groups", {"objId": obj_id, "inviteGroupIds": list(group_ids)})
-
-    def post_classifications(self, classifications: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Post a batch; returns the new ids. Items commit one by one, so a failure leaves the earlier ones."""
-        data = self.post("/api/classification", {"classifications": list(classifications)})
-        return list(data.get("classification_ids", []))
-
-    def get_classifications(self, obj_id: str) -> list[dict[str, Any]]:
-        return self.get(source_path(obj_id, "/classifications"))
-
-    def delete_classification(self, classification_id: int, label: bool = True) -> Any:
-        return self.delete(f"/api/classification/{classification_id}", {"label": label})
-
-    def get_annotations(self, obj_id: str) -> list[dict[str, Any]]:
-        return self.get(source_path(obj_id, "/annotations"))
-
-    def post_annotation(
-        self,
-        obj_id: str,
-        origin: str,
-        data: Mapping[str, Any],
-        group_ids: Sequence[int] | None = None,
-    ) -> int:
-        body: dict[str, Any] = {"origin": origin, "data": dict(data)}
-        if group_ids is not None:
-            body["group_ids"] = list(group_ids)
-        return self.post(source_path(obj_id, "/annotations"), body)["annotation_id"]
-
-    def put_annotation(
-        self, obj_id: str, annotation_id: int, data: Mapping[str, Any], origin: str | None = None
-    ) -> Any:
-        body: dict[str, Any] = {"data": dict(data)}
-        if origin is not None:
-            body["origin"] = origin
-        return self.put(source_path(obj_id, f"/annotations/{annotation_id}"), body)
-
-    def put_photometry(self, photometry: Mapping[str, Any]) -> dict[str, Any]:
-        """Idempotent photometry upload (PUT de-duplicates)."""
-        return self.put("/api/photometry", dict(photometry))
-
-    def get_comments(self, obj_id: str) -> list[dict[str, Any]]:
-        return self.get(source_path(obj_id, "/comments"))
-
-    def post_comment(
-        self,
-        obj_id: str,
-        text: str,
-        attachment: Mapping[str, str] | None = None,
-        group_ids: Sequence[int] | None = None,
-    ) -> int:
-        body: dict[str, Any] = {"text": text}
-        if attachment is not None:
-            body["attachment"] = dict(attachment)
-        if group_ids is not None:
-            body["group_ids"] = list(group_ids)
-        return self.post(source_path(obj_id, "/comments"), body)["comment_id"]
-
-    def get_groups(self) -> dict[str, Any]:
-        return self.get("/api/groups")
-
-    def get_taxonomies(self) -> list[dict[str, Any]]:
-        return self.get("/api/taxonomy")
-
-    def instrument_id(self, name: str = "ZTF") -> int:
-        """The id of the instrument called ``name``."""
-        for instrument in self.get("/api/instrument", {"name": name}):
-            if instrument.get("name") == name:
-                return int(instrument["id"])
-        raise FritzError("GET", "/api/instrument", None, f"no instrument named {name!r}")
-
-    def iter_gcn_events(self, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        for _, events in self.paginate("/api/gcn_event", "events", params, num_per_page=100):
-            yield from events
-
-    def get_gcn_event(self, dateobs: str) -> dict[str, Any]:
-        return self.get(f"/api/gcn_event/{dateobs}")

@@ -1,42 +1,20 @@
-"""The Kowalski API as penquins sees it: ``GET /``, ``POST /api/auth``, ``POST /api/queries``.
+"""The Kowalski emulator's query engine: the query types penquins sends, over ``Catalog``s.
 
-Status codes, envelopes and query semantics follow spec/services.md §A: BSON extended JSON
-(relaxed) bodies, ``{"status":"error","message":"<Class>: <text>"}`` with 400 for failing queries,
-the reason phrase for other errors, a bare (or ``Bearer``) JWT in ``Authorization``, a 1 MiB body
-limit, silent filtering of kwargs not allowed for a query type, and every requested object
-present (``[]`` when unmatched) in ``cone_search``/``near`` results.
+Semantics follow spec/services.md §A: kwargs not allowed for a query type are dropped silently,
+``max_time_ms`` (default 300 s) bounds an emulated cost per document, system collections are
+refused, and ``cone_search``/``near`` return every requested object (``[]`` when unmatched).
 """
 
 from __future__ import annotations
 
 import ast
-import base64
-import hashlib
-import hmac
-import json
 import math
 import re
-import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from bson import json_util
-
 from scope_assets.emulator.catalog import Catalog
-from scope_assets.emulator.server import Request, Response, nginx_error_page, reason
 
-PENQUINS_VERSIONS = (
-    "2.0.0",
-    "2.0.1",
-    "2.1.0",
-    "2.2.0",
-    "2.3.1",
-    "2.3.2",
-    "2.4.0",
-    "2.4.1",
-    "2.4.2",
-)
 SYSTEM_COLLECTIONS = frozenset({"users", "filters", "queries"})
 DEFAULT_MAX_TIME_MS = 300_000
 NEAR_DEFAULT_MAX_DISTANCE = math.pi / 10800
@@ -57,7 +35,6 @@ ALLOWED_KWARGS = {
     "info": {"max_time_ms"},
     "drop": {"max_time_ms"},
 }
-ROUTES = {"/": {"GET", "HEAD"}, "/api/auth": {"POST"}, "/api/queries": {"POST"}}
 
 
 class ExecutionTimeout(Exception):
@@ -66,37 +43,6 @@ class ExecutionTimeout(Exception):
 
 class OperationFailure(Exception):
     """A query MongoDB would reject."""
-
-
-# --- tokens ---------------------------------------------------------------------------------
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def encode_token(payload: Mapping[str, Any], secret: str) -> str:
-    """An HS256 JWT (Kowalski issues them without ``exp``; an ``exp`` claim is honoured)."""
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = _b64(json.dumps(dict(payload), separators=(",", ":")).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
-    return f"{header}.{body}.{_b64(signature)}"
-
-
-def decode_token(token: str, secret: str) -> dict[str, Any] | None:
-    """The payload of a token this server signed, or None."""
-    try:
-        header, body, signature = token.split(".")
-        expected = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(signature)):
-            return None
-        return json.loads(_unb64(body))
-    except (ValueError, json.JSONDecodeError):
-        return None
 
 
 # --- coordinates ----------------------------------------------------------------------------
@@ -151,49 +97,14 @@ def _literal(value: Any) -> Any:
     return ast.literal_eval(value) if isinstance(value, str) else value
 
 
-# --- service ----------------------------------------------------------------------------------
+# --- query types ------------------------------------------------------------------------------
 
 
-_STRING_OR_NONFINITE = re.compile(r'("(?:\\.|[^"\\])*")|(-?Infinity|NaN)')
+class KowalskiQueries:
+    """Kowalski's query types over ``catalogs``, with an emulated cost of ``ms_per_document``."""
 
-
-def dumps(payload: Any) -> str:
-    """BSON relaxed extended JSON, as ``json_util.dumps`` writes it, but with C-speed encoding.
-
-    Non-JSON types (ObjectId, datetime, …) go through ``json_util.default``; non-finite floats
-    become ``{"$numberDouble": "NaN"}`` (and ``±Infinity``) outside of strings.
-    """
-    text = json.dumps(payload, default=json_util.default)
-    if "NaN" not in text and "Infinity" not in text:
-        return text
-    return _STRING_OR_NONFINITE.sub(
-        lambda m: m.group(1) or f'{{"$numberDouble": "{m.group(2)}"}}', text
-    )
-
-
-def _envelope(status: int, payload: Mapping[str, Any]) -> Response:
-    return Response(status, dumps(payload).encode())
-
-
-def _error(status: int, message: str) -> Response:
-    return _envelope(status, {"status": "error", "message": message})
-
-
-class KowalskiService:
-    """One Kowalski instance serving ``catalogs`` to ``users`` (name → password)."""
-
-    name = "Kowalski"
-    max_body_bytes: int | None = 1 << 20
-
-    def __init__(
-        self,
-        catalogs: Mapping[str, Catalog],
-        users: Mapping[str, str],
-        secret: str | None = None,
-    ) -> None:
+    def __init__(self, catalogs: Mapping[str, Catalog]) -> None:
         self.catalogs = dict(catalogs)
-        self.users = dict(users)
-        self.secret = secret or secrets.token_hex(16)
         self.ms_per_document = 0.0
         self._query_types: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
             "find": self._find,
@@ -207,93 +118,17 @@ class KowalskiService:
             "drop": self._drop,
         }
 
-    # --- plumbing ---------------------------------------------------------------------------
-
-    def issue_token(self, username: str) -> str:
-        return encode_token(
-            {"user_id": username, "created_at": datetime.now(UTC).isoformat()}, self.secret
-        )
-
-    def fault_response(self, status: int) -> Response:
-        if status in (429, 502, 503, 504):
-            return nginx_error_page(status)
-        return _error(status, reason(status))
-
-    def control(self, action: str, payload: Any) -> Any:
-        if action == "cost":
-            self.ms_per_document = float(payload.get("ms_per_document", 0.0))
-            return {"ms_per_document": self.ms_per_document}
-        return NotImplemented
-
-    def reset(self) -> None:
-        self.ms_per_document = 0.0
-
-    def _user(self, request: Request) -> tuple[str | None, Response | None]:
-        header = request.headers.get("Authorization")
-        if not header:
-            return None, None
-        token = header[len("Bearer ") :] if header.startswith("Bearer ") else header
-        payload = decode_token(token.strip(), self.secret)
-        if payload is None or "user_id" not in payload:
-            return None, _error(400, "token is invalid")
-        if "exp" in payload and float(payload["exp"]) < datetime.now(UTC).timestamp():
-            return None, _error(400, "token has expired")
-        return str(payload["user_id"]), None
-
-    def handle(self, request: Request) -> Response:
-        path = request.path.rstrip("/") or "/"
-        if path not in ROUTES:
-            return _error(404, "Not Found")
-        if request.method not in ROUTES[path]:
-            return Response(405, b"405: Method Not Allowed", "text/plain; charset=utf-8")
-        user, failure = self._user(request)
-        if failure is not None:
-            return failure
-        if path == "/api/auth":
-            return self._auth(request)
-        if user is None:
-            return _error(401, "Unauthorized")
-        if path == "/":
-            return _envelope(200, {"status": "success", "message": "greetings from Kowalski!"})
-        return self._queries(request, user)
-
-    def _auth(self, request: Request) -> Response:
-        try:
-            body = request.json()
-        except json.JSONDecodeError:
-            return _error(400, "Invalid JSON body")
-        for key in ("username", "password"):
-            if not body.get(key):
-                return _error(400, f"missing {key}")
-        version = body.get("penquins.__version__")
-        if version is not None and version not in PENQUINS_VERSIONS:
-            return _error(400, f"unsupported version of penquins: {version}")
-        expected = self.users.get(body["username"])
-        if expected is None or not hmac.compare_digest(expected, str(body["password"])):
-            return _error(401, "Unauthorized")
-        return _envelope(200, {"status": "success", "token": self.issue_token(body["username"])})
-
-    def _queries(self, request: Request, user: str) -> Response:
-        try:
-            body = request.json()
-            query_type = body.get("query_type")
-            if query_type not in self._query_types:
-                raise KeyError(f"query_type {query_type} not in {tuple(self._query_types)}")
-            allowed = ALLOWED_KWARGS[query_type]
-            kwargs = {k: v for k, v in (body.get("kwargs") or {}).items() if k in allowed}
-            max_time_ms = kwargs.get("max_time_ms", DEFAULT_MAX_TIME_MS)
-            if int(max_time_ms) < 1:
-                raise ValueError("max_time_ms must be a positive integer")
-            kwargs["max_time_ms"] = int(max_time_ms)
-            data = self._query_types[query_type](body.get("query") or {}, kwargs)
-        except Exception as exc:  # Kowalski reports every query failure as a 400
-            return _error(400, f"{type(exc).__name__}: {exc}")
-        payload: dict[str, Any] = {"status": "success", "message": "Successfully executed query"}
-        if data is not None:
-            payload["data"] = data
-        return _envelope(200, payload)
-
-    # --- query types ------------------------------------------------------------------------
+    def run(self, query_type: Any, query: Any, kwargs: Any) -> Any:
+        """The data of one query; kwargs the query type does not allow are dropped."""
+        if query_type not in self._query_types:
+            raise KeyError(f"query_type {query_type} not in {tuple(self._query_types)}")
+        allowed = ALLOWED_KWARGS[query_type]
+        kwargs = {k: v for k, v in (kwargs or {}).items() if k in allowed}
+        max_time_ms = kwargs.get("max_time_ms", DEFAULT_MAX_TIME_MS)
+        if int(max_time_ms) < 1:
+            raise ValueError("max_time_ms must be a positive integer")
+        kwargs["max_time_ms"] = int(max_time_ms)
+        return self._query_types[query_type](query or {}, kwargs)
 
     def catalog(self, name: Any) -> Catalog:
         if not isinstance(name, str) or not name:
