@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest_emulator import EMULATOR_FRITZ_TOKEN
@@ -45,8 +46,25 @@ def _fritz_sky(tmp_path_factory: pytest.TempPathFactory) -> SimSky:
     root = tmp_path_factory.mktemp("fritz_sky")
     archive = simulate_field(root / "archive", field=FIELD, n_sources=60)
     predictions = root / "preds_dnn_xgb" / f"field_{FIELD}.parquet"
-    write_parquet(archive_combined_predictions(str(root / "archive"), FIELD), predictions)
-    return SimSky(archive, predictions, load_kowalski_catalogs(archive))
+    table = archive_combined_predictions(str(root / "archive"), FIELD)
+    write_parquet(table, predictions)
+    features = root / "features.parquet"
+    write_parquet(features_catalog(table), features)
+    return SimSky(archive, predictions, load_kowalski_catalogs(archive, features))
+
+
+def features_catalog(predictions: pd.DataFrame) -> pd.DataFrame:
+    """A features catalogue for the simulated light curves: every ontological feature (random;
+    some cross-match values missing), so downloads can be merged and imputed."""
+    rng = np.random.default_rng(3)
+    config = load_config()
+    table = predictions[["_id", "ra", "dec", "field", "ccd", "quad"]].copy()
+    for column, strategy in config.impute_strategies().items():
+        values = rng.normal(15.0, 1.0, len(table))
+        if strategy != "none":  # rows missing a light-curve feature are dropped by imputation
+            values[rng.random(len(table)) < 0.1] = np.nan
+        table[column] = values
+    return table
 
 
 @pytest.fixture(name="fritz_emulator")
@@ -95,15 +113,21 @@ def upload(
         return upload_classifications(fritz, prepared, opts, config, sky=sky)
 
 
-def run_cli(emulator: Emulator, workdir: Path, *flags: str) -> int:
-    """``scope-upload-classification`` in ``workdir`` with the emulator's URL and token."""
+def run_cli(emulator: Emulator, workdir: Path, *flags: str, main=upload_main) -> int:
+    """A Fritz tool's ``main`` (default: upload) in ``workdir`` with the emulator's settings."""
     previous = os.getcwd()
-    env = {"FRITZ_URL": emulator.fritz_url, "FRITZ_TOKEN": EMULATOR_FRITZ_TOKEN}
+    env = {
+        "FRITZ_URL": emulator.fritz_url,
+        "FRITZ_TOKEN": EMULATOR_FRITZ_TOKEN,
+        "KOWALSKI_URL": emulator.kowalski_url,
+        "KOWALSKI_USERNAME": next(iter(emulator.kowalski_users)),
+        "KOWALSKI_PASSWORD": next(iter(emulator.kowalski_users.values())),
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     os.chdir(workdir)
     try:
-        return upload_main([*flags, "--rate-limit", "0"])
+        return main([*flags, "--rate-limit", "0"])
     finally:
         os.chdir(previous)
         for key, value in saved.items():

@@ -150,6 +150,67 @@ def upload_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- download
+
+
+def download_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scope-download-classification",
+        description="Download classified sources from Fritz (and merge them with features).",
+    )
+    p.add_argument("--file", default="parse", help="'parse' (page through --group-ids) or a table")
+    p.add_argument("--group-ids", type=int, nargs="+", default=[], help="Fritz group ids")
+    p.add_argument("--start", type=int, help="first page (parse mode)")
+    p.add_argument("--merge-features", action="store_true", help="join features from Kowalski")
+    p.add_argument("--features-catalog", default="ZTF_source_features_DR16")
+    p.add_argument("--features-limit", type=int, default=1000, help="positions/ids per query")
+    p.add_argument("--taxonomy-map", default="golden_dataset_mapper.json")
+    p.add_argument("--output-dir", default="fritzDownload")
+    p.add_argument("--output-filename", default="merged_classifications_features")
+    p.add_argument("--output-format", choices=["parquet", "h5", "csv"], default="parquet")
+    p.add_argument("--get-ztf-filters", action="store_true", help="add the filter of each ztf_id")
+    p.add_argument("--impute-missing-features", action="store_true")
+    p.add_argument("--update-training-set", action="store_true", help="append to --training-set")
+    p.add_argument("--updated-training-set-prefix", default="updated_AL")
+    p.add_argument("--min-vote-diff", type=int, default=1, help="net votes a label needs (update)")
+    p.add_argument("--training-set", help="training set to update (default: the project's)")
+    p.add_argument("--parallel", type=int, default=4, help="sources fetched at once")
+    add_connection_flags(p)
+    return p
+
+
+def download_main(argv: Sequence[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    from scope_assets.config import data_root, load_config
+    from scope_assets.fritz.classification_download import DownloadOptions
+    from scope_assets.fritz.download_merge import download_classifications
+    from scope_assets.kowalski.client import KowalskiClient, KowalskiError
+    from scope_assets.ml.training_set import training_set_path
+
+    prog = "scope-download-classification"
+    args = download_parser().parse_args(argv)
+    setup_logging()
+    fields = set(DownloadOptions.__dataclass_fields__) - {"group_ids", "training_set"}
+    options = DownloadOptions(
+        group_ids=tuple(args.group_ids),
+        training_set=args.training_set or str(training_set_path(data_root() / "training")),
+        **{name: getattr(args, name) for name in fields},
+    )
+    try:
+        kowalski = KowalskiClient.from_env() if options.merge_features else None
+        with fritz_client(args) as client, tqdm(desc="download", unit="source") as bar:
+            result = download_classifications(client, options, load_config(), kowalski, bar.update)
+    except (FritzError, KowalskiError, FritzSettingsError, *SETUP_ERRORS) as exc:
+        return fail(prog, exc)
+    print(f"{len(result.sources)} sources in {result.sources_path}")
+    if result.merge is not None:
+        print(f"{len(result.merge.merged)} rows with features in {result.merge.merged_path}")
+        if result.merge.training_set_path is not None:
+            print(f"updated training set: {result.merge.training_set_path}")
+    return 0
+
+
 # --------------------------------------------------------------------------- taxonomy
 
 
