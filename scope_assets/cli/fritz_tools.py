@@ -124,6 +124,7 @@ def upload_main(argv: Sequence[str] | None = None) -> int:
     from scope_assets.config import load_config
     from scope_assets.fritz.classification_upload import prepare_upload, upload_classifications
     from scope_assets.io import read_table
+    from scope_assets.kowalski.client import KowalskiError
 
     prog = "scope-upload-classification"
     args = upload_parser().parse_args(argv)
@@ -141,7 +142,7 @@ def upload_main(argv: Sequence[str] | None = None) -> int:
             summary = upload_classifications(
                 client, prepared, options, config, sky=sky, progress=bar.update
             )
-        except (FritzError, *SETUP_ERRORS) as exc:
+        except (FritzError, KowalskiError, *SETUP_ERRORS) as exc:
             return fail(prog, exc)
     print(summary.describe())
     if not summary.ok:

@@ -2,8 +2,9 @@
 
 ``POST /api/classification`` with many items commits them one by one: when item *k* fails the
 earlier ones stay and their ids are not returned, and a request that timed out may still have
-been committed. So when a batch does not come back whole, the sources in it are re-read and
-only what is still missing is posted again, one item at a time, so a bad item fails alone
+been committed. So when a batch does not come back whole, the sources in it are re-read (after
+a grace period when no answer came, as the request may still be committing) and only what is
+still missing is posted again, one item at a time, so a bad item fails alone
 (its row is reported with Fritz's message) and the others get through.
 
 After the upload, :func:`remove_duplicates` lists the classifications created since the run
@@ -27,6 +28,8 @@ from scope_assets.fritz.upload_results import UploadResults
 
 logger = logging.getLogger(__name__)
 CLASSIFICATION_ENDPOINT = "/api/classification"
+MAX_GRACE_S = 60.0
+"""Longest wait before re-reading after a batch that got no answer (it may still commit)."""
 Key = tuple[str, str, int]
 
 
@@ -114,6 +117,8 @@ class ClassificationPoster:
             ids = self.client.post_classifications([i.payload for i in batch])
         except FritzError as exc:
             logger.warning("classification batch of %d failed (%s); re-checking", len(batch), exc)
+            if exc.status is None:  # no answer: Fritz may still be committing it
+                time.sleep(min(2 * self.client.timeout_s, MAX_GRACE_S))
             ids = []
         if len(ids) == len(batch):
             for item in batch:

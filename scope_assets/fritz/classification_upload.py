@@ -39,15 +39,12 @@ from scope_assets.fritz.classification_batches import (
 )
 from scope_assets.fritz.client import FritzClient
 from scope_assets.fritz.fritz_snapshot import (
-    SourceIndex,
     check_groups,
-    choose_source,
     my_user_id,
     prefetch_sources,
-    source_by_id,
-    sources_near,
 )
 from scope_assets.fritz.photometry_upload import LightCurveLookup, Photometry
+from scope_assets.fritz.row_matching import resolve_units
 from scope_assets.fritz.taxonomy_mappers import (
     TaxonomyMapper,
     known_columns,
@@ -58,12 +55,9 @@ from scope_assets.fritz.unit_execution import UnitContext, execute_unit
 from scope_assets.fritz.upload_actions import (
     SourceUnit,
     UnitActions,
-    cluster_new_rows,
-    new_unit,
     plan_unit_actions,
 )
 from scope_assets.fritz.upload_plan import (
-    RowPlan,
     UploadInputError,
     UploadOptions,
     UploadPlan,
@@ -108,80 +102,6 @@ def prepare_upload(
         input_path, Path(options.result_dir), options.result_filetag, options.result_format
     )
     return PreparedUpload(plan, mapper, input_path, result_path, obj_id_path, table)
-
-
-def _resolve_locally(
-    index: SourceIndex, row: RowPlan, options: UploadOptions
-) -> tuple[str, object] | None:
-    if row.obj_id is not None:
-        found = index.get(row.obj_id)
-    else:
-        found = choose_source(
-            index.near(row.ra, row.dec, options.radius_arcsec),
-            row.survey_id,
-            options.match_ids,
-            options.survey_id_origin,
-        )
-    return (found.obj_id, found) if found else None
-
-
-def _look_up(client: FritzClient, row: RowPlan, options: UploadOptions):
-    if row.obj_id is not None:
-        return source_by_id(client, row.obj_id)
-    return choose_source(
-        sources_near(client, row.ra, row.dec, options.radius_arcsec),
-        row.survey_id,
-        options.match_ids,
-        options.survey_id_origin,
-    )
-
-
-def resolve_units(
-    client: FritzClient,
-    index: SourceIndex,
-    rows: list[RowPlan],
-    options: UploadOptions,
-    pool: ThreadPoolExecutor,
-) -> list[SourceUnit]:
-    """One unit per Fritz source the rows belong to (existing ones first matched locally)."""
-    units: dict[str, SourceUnit] = {}
-
-    def attach(source, row: RowPlan) -> None:
-        unit = units.setdefault(
-            source.obj_id, SourceUnit(source.obj_id, source.ra, source.dec, [], source)
-        )
-        unit.rows.append(row)
-
-    lookups = []
-    for row in rows:
-        local = _resolve_locally(index, row, options)
-        if local is None:
-            lookups.append(row)
-        else:
-            attach(local[1], row)
-    new_rows = []
-    for row, found in zip(
-        lookups, pool.map(lambda r: _look_up(client, r, options), lookups), strict=True
-    ):
-        if found is None:
-            new_rows.append(row)
-        else:
-            attach(found, row)
-    named: dict[str, list[RowPlan]] = {}
-    for row in (r for r in new_rows if r.obj_id is not None):
-        named.setdefault(row.obj_id, []).append(row)
-    groups = list(named.values()) + cluster_new_rows(
-        [r for r in new_rows if r.obj_id is None], options.radius_arcsec
-    )
-    for group in groups:
-        unit = new_unit(group)
-        if unit.obj_id in units:
-            units[unit.obj_id].rows.extend(group)
-        else:
-            units[unit.obj_id] = unit
-    for unit in units.values():
-        unit.rows.sort(key=lambda r: r.row)
-    return sorted(units.values(), key=lambda u: u.first_row)
 
 
 def _photometry(
@@ -248,7 +168,9 @@ def upload_classifications(
         prepared.result_path.with_name(prepared.result_path.name + ".journal.jsonl"),
     )
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
-        units = resolve_units(client, index, rows, options, pool)
+        units, unmatched = resolve_units(client, index, rows, options, pool)
+        for row, why in unmatched.items():
+            results.count(row, "failed", note=why)
         planned = [(u, plan_unit_actions(u, user_id, options)) for u in units]
         photometry = _photometry(planned, sky, options, config)
         poster = ClassificationPoster(
