@@ -212,6 +212,44 @@ def download_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- annotations
+
+
+def manage_annotation_main(argv: Sequence[str] | None = None) -> int:
+    from scope_assets.fritz.annotation_tool import (
+        ACTIONS,
+        annotation_targets,
+        manage_annotations,
+    )
+
+    prog = "scope-manage-annotation"
+    p = argparse.ArgumentParser(prog=prog, description="Post, update or delete annotations.")
+    p.add_argument("--action", choices=ACTIONS, required=True)
+    p.add_argument("--source", required=True, help="an obj_id, or a table with obj_id (+ <key>)")
+    p.add_argument("--group-ids", type=int, nargs="+", help="groups of a new annotation")
+    p.add_argument("--origin", required=True, help="annotation origin")
+    p.add_argument("--key", required=True, help="key in the annotation's data")
+    p.add_argument("--value", help="value (else the table's <key> column)")
+    p.add_argument("--parallel", type=int, default=4, help="sources worked on at once")
+    add_connection_flags(p)
+    args = p.parse_args(argv)
+    setup_logging()
+    try:
+        targets = annotation_targets(args.source, args.key, args.value, args.action)
+        with fritz_client(args) as client:
+            outcomes = manage_annotations(
+                client, args.action, targets, args.origin, args.key, args.group_ids, args.parallel
+            )
+    except (FritzError, FritzSettingsError, *SETUP_ERRORS) as exc:
+        return fail(prog, exc)
+    counts = outcomes["status"].value_counts().to_dict()
+    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    failed = outcomes[outcomes["status"] == "failed"]
+    for row in failed.itertuples():
+        print(f"{prog}: {row.obj_id}: {row.detail}", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
 # --------------------------------------------------------------------------- taxonomy
 
 
