@@ -172,3 +172,13 @@ def test_a_permanently_refused_source_is_reported_and_the_rest_posted(
     assert "some rows failed" in captured.err and f"{len(failed)} failed;" in captured.out
     for text in (captured.out, captured.err, caplog.text, results.to_csv()):
         assert EMULATOR_FRITZ_TOKEN not in text
+
+
+def test_a_failing_duplicate_check_still_writes_the_results(fritz_emulator, fritz_sky, tmp_path):
+    fritz_emulator.fritz.inject(503, count=None, method="GET", path_regex=CLASSIFY)
+    summary = upload(fritz_emulator, fritz_sky.predictions, tmp_path)
+    assert not summary.ok and "503" in summary.check_error
+    assert "run the upload again" in summary.describe()
+    assert read_parquet(summary.result_path)["posted"].sum() == len(
+        classifications_on_fritz(fritz_emulator)
+    )

@@ -37,7 +37,7 @@ from scope_assets.fritz.classification_batches import (
     remove_duplicates,
     run_start_marker,
 )
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.client import FritzClient, FritzError
 from scope_assets.fritz.fritz_snapshot import (
     check_groups,
     my_user_id,
@@ -171,6 +171,8 @@ def upload_classifications(
         units, unmatched = resolve_units(client, index, rows, options, pool)
         for row, why in unmatched.items():
             results.count(row, "failed", note=why)
+        if progress is not None and unmatched:
+            progress(len(unmatched))
         planned = [(u, plan_unit_actions(u, user_id, options)) for u in units]
         photometry = _photometry(planned, sky, options, config)
         poster = ClassificationPoster(
@@ -190,10 +192,17 @@ def upload_classifications(
 
         list(pool.map(run, planned))
         poster.flush()
-    removed = remove_duplicates(
-        client, user_id, options.classification_origin, since, poster.posted, results
-    )
+    removed, check_error = 0, None
+    try:
+        removed = remove_duplicates(
+            client, user_id, options.classification_origin, since, poster.posted, results
+        )
+    except FritzError as exc:
+        check_error = exc.message
+        logger.warning("duplicate check failed: %s", exc)
     attrs = {"input": str(prepared.input_path), "group_ids": list(options.group_ids)}
     result_path = results.write(prepared.result_path, attrs)
     obj_id_path = _write_obj_ids(prepared, results) if options.write_obj_id else None
-    return summarize(results, context.sources_created, removed, result_path, obj_id_path)
+    return summarize(
+        results, context.sources_created, removed, result_path, obj_id_path, check_error
+    )

@@ -140,18 +140,25 @@ class UploadSummary:
     duplicates_removed: int
     result_path: Path | None
     obj_id_path: Path | None = None
+    check_error: str | None = None
+    """Why the final duplicate check could not run (then a rerun should be made)."""
 
     @property
     def ok(self) -> bool:
-        return self.rows_by_status.get("failed", 0) == 0
+        return self.rows_by_status.get("failed", 0) == 0 and self.check_error is None
 
     def describe(self) -> str:
         statuses = ", ".join(f"{n} {s}" for s, n in self.rows_by_status.items())
         counts = ", ".join(f"{n} {k}" for k, n in self.classifications.items())
-        return (
+        text = (
             f"{self.rows} rows: {statuses}; classifications: {counts}; "
             f"{self.sources_created} sources created; results in {self.result_path}"
         )
+        if self.duplicates_removed:
+            text += f"; {self.duplicates_removed} duplicates removed"
+        if self.check_error:
+            text += f"; duplicate check failed ({self.check_error}): run the upload again"
+        return text
 
 
 def summarize(
@@ -160,6 +167,7 @@ def summarize(
     duplicates_removed: int,
     result_path: Path | None,
     obj_id_path: Path | None,
+    check_error: str | None = None,
 ) -> UploadSummary:
     table = results.frame()
     statuses = {
@@ -173,4 +181,5 @@ def summarize(
         duplicates_removed=duplicates_removed,
         result_path=result_path,
         obj_id_path=obj_id_path,
+        check_error=check_error,
     )
