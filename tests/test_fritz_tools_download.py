@@ -200,3 +200,32 @@ def test_merge_validates_the_mapper_first(fritz_emulator, tmp_path, capsys):
     assert run_cli(fritz_emulator, tmp_path, *flags, main=download_main) == 2
     assert "entry 'variable': Fritz label 'Variable'" in capsys.readouterr().err
     assert not (tmp_path / "fritzDownload").exists()
+
+
+def test_round_trip_under_faults(fritz_emulator, fritz_sky, tmp_path):
+    fritz = fritz_emulator.fritz
+    fritz.inject(429, count=3, method="POST", path_regex="/api/classification$")
+    fritz.inject(503, count=2, method="GET", path_regex="/api/sources$")
+    fritz.inject(502, count=1, method="POST", path_regex="/api/sources$")
+    fritz.inject(None, count=2, method="POST", path_regex="/annotations$", delay_s=0.3)
+    fritz_emulator.fritz_service.fail_classification_batch(item=5)
+    upload_flags = [
+        "--file",
+        str(fritz_sky.predictions),
+        "--group-ids",
+        str(TARGET_GROUP),
+        *READ_FLAGS,
+        "--p-threshold",
+        "0.7",
+        "--skip-phot",
+        "--batch-size",
+        "40",
+    ]
+    assert run_cli(fritz_emulator, tmp_path, *upload_flags) == 0
+    fritz.inject(429, count=2, method="GET", path_regex="/api/sources$")
+    assert run_cli(fritz_emulator, tmp_path, *PARSE, main=download_main) == 0
+    results = read_parquet(tmp_path / "fritzUpload/field_296_fritzUpload_results.parquet")
+    uploaded = expected_uploads(read_table(fritz_sky.predictions), results, 0.7)
+    assert downloaded(tmp_path / "fritzDownload" / "parse_fritzDownload.parquet") == uploaded
+    on_fritz = classifications_on_fritz(fritz_emulator)
+    assert len(on_fritz) == len(set(on_fritz)) == len(uploaded)

@@ -110,10 +110,9 @@ def _photometry(
     options: UploadOptions,
     config: ScopeConfig,
 ) -> dict[str, Photometry]:
-    if not options.needs_light_curves:
+    """Photometry of the sources that get new content (read once per field)."""
+    if not options.needs_light_curves or sky is None:
         return {}
-    if sky is None:
-        raise UploadInputError("photometry needs a sky source (or use --skip-phot)")
     targets = [
         (unit.obj_id, field, unit.ra, unit.dec)
         for unit, actions in units
@@ -159,6 +158,8 @@ def upload_classifications(
     progress: Progress | None = None,
 ) -> UploadSummary:
     """Run a prepared upload (see the module docstring); returns counts and the result path."""
+    if options.needs_light_curves and sky is None:
+        raise UploadInputError("photometry needs a sky source (or use --skip-phot)")
     since = run_start_marker()
     user_id, instrument_id = _connect(client, prepared, options)
     index = prefetch_sources(client, options.group_ids)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from scope_assets.fritz.fritz_snapshot import chord, unit_vectors
 from scope_assets.lightcurves.raw import HJD_OFFSET
@@ -97,7 +98,7 @@ class LightCurveLookup:
             mjd=t[keep] - HJD_OFFSET,
             mag=mag[keep],
             magerr=magerr[keep],
-            filter=np.full(n, FRITZ_FILTERS.get(int(meta["filter"]), "ztfr")),
+            filter=np.full(n, FRITZ_FILTERS[int(meta["filter"])]),
             ra=np.full(n, float(meta["ra"])),
             dec=np.full(n, float(meta["dec"])),
         )
@@ -106,10 +107,7 @@ class LightCurveLookup:
         meta = self.sky.source_ids(field)
         if meta.empty:
             return {}
-        tree_points = unit_vectors(meta["ra"].to_numpy(), meta["dec"].to_numpy())
-        from scipy.spatial import cKDTree
-
-        tree = cKDTree(tree_points)
+        tree = cKDTree(unit_vectors(meta["ra"].to_numpy(), meta["dec"].to_numpy()))
         points = unit_vectors(np.array([t[1] for t in targets]), np.array([t[2] for t in targets]))
         near = tree.query_ball_point(points, chord(self.radius_arcsec))
         ids_of = {
