@@ -39,17 +39,14 @@ def downloaded(path) -> set[tuple[str, str, float]]:
     return triples
 
 
+def upload_field_flags(file, *extra: str) -> list[str]:
+    """The issue's upload: combined predictions, read mode, fritz_mapper.json, p >= 0.7."""
+    flags = ["--file", str(file), "--group-ids", str(TARGET_GROUP), *READ_FLAGS]
+    return [*flags, "--p-threshold", "0.7", "--skip-phot", *extra]
+
+
 def test_round_trip_upload_then_download(fritz_emulator, fritz_sky, tmp_path):
-    upload_flags = [
-        "--file",
-        str(fritz_sky.predictions),
-        "--group-ids",
-        str(TARGET_GROUP),
-        *READ_FLAGS,
-        "--p-threshold",
-        "0.7",
-        "--skip-phot",
-    ]
+    upload_flags = upload_field_flags(fritz_sky.predictions)
     assert run_cli(fritz_emulator, tmp_path, *upload_flags) == 0
     results = read_parquet(tmp_path / "fritzUpload/field_296_fritzUpload_results.parquet")
     uploaded = expected_uploads(read_table(fritz_sky.predictions), results, 0.7)
@@ -209,18 +206,7 @@ def test_round_trip_under_faults(fritz_emulator, fritz_sky, tmp_path):
     fritz.inject(502, count=1, method="POST", path_regex="/api/sources$")
     fritz.inject(None, count=2, method="POST", path_regex="/annotations$", delay_s=0.3)
     fritz_emulator.fritz_service.fail_classification_batch(item=5)
-    upload_flags = [
-        "--file",
-        str(fritz_sky.predictions),
-        "--group-ids",
-        str(TARGET_GROUP),
-        *READ_FLAGS,
-        "--p-threshold",
-        "0.7",
-        "--skip-phot",
-        "--batch-size",
-        "40",
-    ]
+    upload_flags = upload_field_flags(fritz_sky.predictions, "--batch-size", "40")
     assert run_cli(fritz_emulator, tmp_path, *upload_flags) == 0
     fritz.inject(429, count=2, method="GET", path_regex="/api/sources$")
     assert run_cli(fritz_emulator, tmp_path, *PARSE, main=download_main) == 0
