@@ -322,3 +322,17 @@ def test_plot_attachments_decode(fritz_emulator, fritz_sky, tmp_path):
     png = base64.b64decode(bodies[0]["attachment"]["body"])
     assert png.startswith(b"\x89PNG") and bodies[0]["attachment"]["name"].endswith(".png")
     assert pd.notna(bodies[0]["text"])
+
+
+SCOPE_UPLOAD_FLAGS = """--file --group-ids --classification --taxonomy-map --comment --start --stop
+--classification-origin --skip-phot --post-survey-id --survey-id-origin --p-threshold --match-ids
+--use-existing-obj-id --post-upvote --check-labelled-box --write-obj-id --result-dir
+--result-filetag --result-format --replace-classifications --radius-arcsec --no-ml
+--post-phot-as-comment --post-phasefolded-phot --phot-dirname --instrument-name""".split()
+
+
+def test_all_27_scope_flags_are_accepted():
+    from scope_assets.cli.fritz_tools import upload_parser
+
+    options = {o for action in upload_parser()._actions for o in action.option_strings}
+    assert len(SCOPE_UPLOAD_FLAGS) == 27 and set(SCOPE_UPLOAD_FLAGS) <= options
