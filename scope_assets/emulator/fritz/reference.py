@@ -35,6 +35,10 @@ class ReferenceApi(FritzState):
             raise self._not_found(f"Instrument {iid} not found")
         return instrument
 
+    def _get_profile(self, request: Request, user: User) -> dict[str, Any]:
+        """The token's user (SkyPortal's ``/api/internal/profile``): id, name and groups."""
+        return {**user.as_dict(), "groups": [self.groups[g] for g in sorted(user.group_ids)]}
+
     def _list_groups(self, request: Request, user: User) -> Any:
         name = request.param("name")
         if name is not None:

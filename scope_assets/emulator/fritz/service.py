@@ -181,6 +181,7 @@ class FritzService(SourcesApi, ClassificationsApi, AnnotationsApi, PhotometryApi
             ("PUT", r"/api/photometry", self._put_photometry, "Upload data"),
             ("GET", r"/api/instrument", self._list_instruments, None),
             ("GET", r"/api/instrument/(?P<iid>\d+)", self._get_instrument, None),
+            ("GET", r"/api/internal/profile", self._get_profile, None),
             ("GET", r"/api/groups", self._list_groups, None),
             ("GET", r"/api/groups/(?P<gid>\d+)", self._get_group, None),
             ("GET", r"/api/taxonomy", self._list_taxonomies, None),

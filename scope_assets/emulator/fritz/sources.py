@@ -26,8 +26,8 @@ class SourcesApi(FritzState):
             allowed = set(self.groups) if user.admin else user.group_ids
         else:
             allowed = set(self._user_group_ids(user, group_ids))
-        objs = [o for o in self.objs.values() if self._obj_group_ids(o["id"]) & allowed]
-        objs = self._filter_cone(objs, request)
+        objs = self._filter_cone(list(self.objs.values()), request)
+        objs = [o for o in objs if self._obj_group_ids(o["id"]) & allowed]
         objs = self._filter_localization(objs, request)
         objs = self._filter_dates(objs, request)
         reverse = (request.param("sortOrder") or "asc").lower() == "desc"
@@ -56,7 +56,12 @@ class SourcesApi(FritzState):
             ra, dec, radius = (float(v) for v in values)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ApiError(400, "ra, dec and radius must all be numbers") from None
-        return [o for o in objs if separation_deg(o["ra"], o["dec"], ra, dec) <= radius]
+        return [
+            o
+            for o in objs
+            if abs(o["dec"] - dec) <= radius
+            and separation_deg(o["ra"], o["dec"], ra, dec) <= radius
+        ]
 
     def _filter_localization(self, objs: list[dict], request: Request) -> list[dict]:
         dateobs_text = request.param("localizationDateobs")
