@@ -79,7 +79,7 @@ def one_class_per_row(n: int, seed: int = 7):
 def ours(url: str, path: Path, workdir: Path, parallel: int, batch_size: int):
     from scope_assets.config import load_config
     from scope_assets.fritz.classification_upload import prepare_upload, upload_classifications
-    from scope_assets.fritz.client import FritzClient
+    from scope_assets.fritz.fritz_client import FritzClient
     from scope_assets.fritz.upload_plan import UploadOptions
     from scope_assets.io import read_table
 

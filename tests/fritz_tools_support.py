@@ -18,7 +18,7 @@ from scope_assets.cli.fritz_tools import upload_main
 from scope_assets.config import load_config
 from scope_assets.emulator import Emulator, load_kowalski_catalogs, start_emulator
 from scope_assets.fritz.classification_upload import prepare_upload, upload_classifications
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.upload_plan import UploadOptions
 from scope_assets.fritz.upload_results import UploadSummary
 from scope_assets.io import read_table, write_parquet

@@ -25,7 +25,7 @@ from fritz_tools_support import (
     writes,
 )
 
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.source_names import radec_to_iau_name
 from scope_assets.io import read_parquet, read_table, write_parquet
 

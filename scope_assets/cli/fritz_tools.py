@@ -20,8 +20,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scope_assets.fritz.client import FritzClient, FritzError
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_settings import FritzSettingsError, fritz_client_from_settings
+from scope_assets.fritz.fritz_transport import FritzError
 
 SETUP_ERRORS = (ValueError, OSError)
 """Bad input, mapper, config or file problems (UploadInputError, MapperError, … are ValueErrors)."""

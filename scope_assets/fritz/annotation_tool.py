@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scope_assets.fritz.client import FritzClient, FritzError, source_path
+from scope_assets.fritz.fritz_client import FritzClient, source_path
+from scope_assets.fritz.fritz_transport import FritzError
 from scope_assets.io import read_table
 
 ACTIONS = ("post", "update", "delete")

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scope_assets.fritz.client import FritzClient, FritzError
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_snapshot import mine, same_probability
+from scope_assets.fritz.fritz_transport import FritzError
 from scope_assets.fritz.upload_plan import PlannedClass
 from scope_assets.fritz.upload_results import UploadResults
 

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from scope_assets import __version__
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_snapshot import check_groups
 from scope_assets.fritz.upload_results import result_suffix
 from scope_assets.io import read_table, write_table

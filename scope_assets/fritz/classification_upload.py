@@ -37,12 +37,13 @@ from scope_assets.fritz.classification_batches import (
     remove_duplicates,
     run_start_marker,
 )
-from scope_assets.fritz.client import FritzClient, FritzError
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_snapshot import (
     check_groups,
     my_user_id,
     prefetch_sources,
 )
+from scope_assets.fritz.fritz_transport import FritzError
 from scope_assets.fritz.photometry_upload import LightCurveLookup, Photometry
 from scope_assets.fritz.row_matching import resolve_units
 from scope_assets.fritz.taxonomy_mappers import (

@@ -30,7 +30,7 @@ import pandas as pd
 
 from scope_assets.config import ScopeConfig
 from scope_assets.fritz.classification_download import DownloadOptions, download_sources
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_snapshot import chord, unit_vectors
 from scope_assets.fritz.taxonomy_mappers import TaxonomyMapper, load_mapper, validate_mapper
 from scope_assets.io import read_table, write_table

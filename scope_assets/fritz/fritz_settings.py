@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 
 DEFAULT_FRITZ_URL = "https://fritz.science"
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.source_names import NAME_PREFIX
 
 PROFILE_ENDPOINT = "/api/internal/profile"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from scope_assets.fritz.client import FritzClient, FritzError
+from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_snapshot import (
     FritzSource,
     SourceIndex,
@@ -19,6 +19,7 @@ from scope_assets.fritz.fritz_snapshot import (
     source_by_id,
     sources_near,
 )
+from scope_assets.fritz.fritz_transport import FritzError
 from scope_assets.fritz.upload_actions import SourceUnit, cluster_new_rows, new_unit
 from scope_assets.fritz.upload_plan import RowPlan, UploadOptions
 

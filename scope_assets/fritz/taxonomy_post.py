@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from scope_assets.fritz.client import FritzClient
+from scope_assets.fritz.fritz_client import FritzClient
 
 TAXONOMY_ENDPOINT = "/api/taxonomy"
 

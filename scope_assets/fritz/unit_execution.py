@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scope_assets.fritz.classification_batches import ClassificationPoster, PendingClassification
-from scope_assets.fritz.client import FritzClient, FritzError
+from scope_assets.fritz.fritz_client import FritzClient
+from scope_assets.fritz.fritz_transport import FritzError
 from scope_assets.fritz.photometry_upload import Photometry, attachment, render_plot
 from scope_assets.fritz.upload_actions import SOURCE_ORIGIN, ClassItem, SourceUnit, UnitActions
 from scope_assets.fritz.upload_plan import UploadOptions
