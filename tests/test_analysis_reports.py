@@ -19,7 +19,7 @@ from scope_assets.analysis.training import (
     top_features,
 )
 from scope_assets.io import DataLayout, write_parquet
-from scope_assets.ml.labels import labels_for_classes
+from scope_assets.ml.training.labels import labels_for_classes
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -1,26 +1,18 @@
 """The ML console scripts: run-inference, combine-preds, scope-eval, assemble-training-stats."""
 
 import json
-import os
 import shutil
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from scope_assets.cli.ml import (
-    assemble_training_stats_main,
-    combine_preds_main,
-    eval_main,
-    run_inference_main,
-)
+from scope_assets.cli.inference_tools import combine_preds_main, eval_main, run_inference_main
+from scope_assets.cli.training_tools import assemble_training_stats_main
 from scope_assets.config import load_config
 from scope_assets.io import DataLayout, read_parquet
-from scope_assets.ml.synthetic import synthetic_features_table, synthetic_truth
-from scope_assets.ml.testing import shared_tiny_models
+from scope_assets.testing.quick_models import shared_tiny_models
+from scope_assets.testing.synthetic_features import synthetic_features_table, synthetic_truth
 
 CONFIG = load_config(environ={})
 

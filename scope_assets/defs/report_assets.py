@@ -19,7 +19,7 @@ from scope_assets.defs.ml_assets import (
     xgb_models,
 )
 from scope_assets.defs.partitions import field_partitions
-from scope_assets.ml.labels import DEMO_GROUP
+from scope_assets.ml.training.labels import DEMO_GROUP
 
 GROUP = "reports"
 _ALL = {"partition_mapping": dg.AllPartitionMapping()}
@@ -59,7 +59,7 @@ def training_stats(
         training_stats_table,
     )
     from scope_assets.io import read_parquet, write_csv
-    from scope_assets.ml.training_set import training_set_path
+    from scope_assets.ml.training.training_set import training_set_path
 
     layout = storage.layout()
     models_root = storage.models_root()

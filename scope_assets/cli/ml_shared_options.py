@@ -1,0 +1,35 @@
+"""What the ML console scripts share: the common flags, the config and data-layout lookups, the
+error exit (the models root: ``resolve_models_root``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scope_assets.ml.model_files.models_root import MODELS_DIR_ENV
+
+
+def load_config_arg(path: str | None):
+    from scope_assets.config import load_config
+
+    return load_config(path)
+
+
+def layout_arg(data_dir: str | None):
+    from scope_assets.config import data_root
+    from scope_assets.io import DataLayout
+
+    return DataLayout(data_root(data_dir))
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="data root (default $SCOPE_DATA_DIR or ./data)")
+    parser.add_argument(
+        "--models-dir", help=f"models root (default ${MODELS_DIR_ENV} or the repository's models/)"
+    )
+    parser.add_argument("--config-path", help="scope.yaml merged over the packaged defaults")
+
+
+def fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
