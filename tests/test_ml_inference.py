@@ -15,10 +15,12 @@ import pytest
 from scope_assets.config import load_config
 from scope_assets.features.imputation import build_imputation_reference, impute_features
 from scope_assets.io import DataLayout, read_parquet, write_parquet
+from scope_assets.lightcurves.ids import decode_id, decode_id_unchecked, is_scope_id
 from scope_assets.ml.inference.combine_predictions import combine_field_predictions
 from scope_assets.ml.inference.field_inference import predict_field, run_inference
 from scope_assets.ml.inference.inference_script import create_inference_script
 from scope_assets.ml.inference.matrix_imputer import MatrixImputer
+from scope_assets.ml.inference.prediction_format import prediction_format_problems
 from scope_assets.ml.model_errors import InputError, ModelError
 from scope_assets.ml.model_files.either_layout import load_model_paths
 from scope_assets.ml.model_files.project_layout import load_model_dir, load_models
@@ -92,6 +94,7 @@ def test_prediction_file_layout_and_columns(tmp_path, models_root, field_file):
     result = _run(models, field_file, tmp_path, 100, "xgb")
     df = read_parquet(result.path)
     assert list(df.columns) == HEAD + ["vnv_xgb", "rrab_xgb"]
+    assert prediction_format_problems(result.path, "xgb") == []
     assert df[["Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id"]].notna().all().all()
     assert df["_id"].dtype == np.int64 and df["Gaia_EDR3___id"].dtype == np.int64
     raw = pq.read_table(field_file).to_pandas().set_index("_id")
@@ -144,6 +147,30 @@ def test_rows_dropped_by_imputation_keep_columns_aligned(tmp_path, models_root, 
             batch_size=1000,
         )
         pd.testing.assert_frame_equal(read_parquet(alone.path).set_index("_id"), df)
+
+
+def test_location_columns_come_from_any_id_when_absent(tmp_path, models_root, field_file):
+    """Without field/ccd/quad/filter columns they come from the ``_id`` digits, also (no error)
+    for ids that are not SCoPe's."""
+    table = pq.read_table(field_file).drop_columns(["field", "ccd", "quad", "filter"])
+    ids = table.column("_id").to_numpy().copy()
+    ids[::50] = np.arange(len(ids[::50])) * 7 + 12345  # not 14-digit SCoPe ids
+    path = tmp_path / "no_location.parquet"
+    pq.write_table(table.set_column(0, "_id", pa.array(ids)), path)
+    models = load_models(models_root, "xgb", "demo", config=CONFIG)
+    out = run_inference(
+        models, [path], tmp_path / "p.parquet", algorithm="xgb", field=1, config=CONFIG
+    )
+    df = read_parquet(out.path)
+    assert list(df.columns) == HEAD[:-1] + ["vnv_xgb", "rrab_xgb"]  # no filter column
+    scope = is_scope_id(df["_id"])
+    assert scope.any() and not scope.all()
+    digits = decode_id_unchecked(df["_id"].to_numpy())
+    for column in ("field", "ccd", "quad"):
+        np.testing.assert_array_equal(df[column], getattr(digits, column))
+    raw = pq.read_table(field_file).to_pandas().set_index("_id")
+    np.testing.assert_array_equal(df.loc[scope, "ccd"], raw.loc[df.loc[scope, "_id"], "ccd"])
+    np.testing.assert_array_equal(df.loc[scope, "field"], decode_id(df.loc[scope, "_id"]).field)
 
 
 def test_fast_imputation_equals_impute_features(training_set):

@@ -5,6 +5,7 @@ import pytest
 
 from scope_assets.config import load_config
 from scope_assets.features.imputation import ImputationReference
+from scope_assets.ml.backends.registry import ALGORITHMS, BACKENDS, backend_for
 from scope_assets.ml.model_errors import ModelError
 from scope_assets.ml.model_files.manifest import ModelManifest
 from scope_assets.ml.model_files.project_layout import load_model_dir
@@ -118,6 +119,14 @@ def test_xgb_training_writes_model_manifest_and_stats(tmp_path, training_set):
     n_neg = result.manifest.metrics["train"]["n"] - n_pos
     assert params["scale_pos_weight"] == pytest.approx(n_neg / n_pos)
     assert result.manifest.metrics["test"]["roc_auc"] > 0.9
+
+
+def test_algorithms_are_backends_looked_up_by_name(tmp_path, training_set):
+    assert tuple(BACKENDS) == ALGORITHMS == ("xgb", "dnn")
+    assert backend_for("dnn").uses_dmdt and not backend_for("xgb").uses_dmdt
+    with pytest.raises(ModelError, match="unknown algorithm 'svm'; expected one of"):
+        train_model(training_set, "rrab", "svm", CONFIG, tmp_path)
+    assert not any(tmp_path.iterdir())
 
 
 def test_manifest_round_trip(tmp_path, training_set):

@@ -9,8 +9,9 @@ or loaded, through ``backends.keras_runtime``):
                     ``model_training`` (``train_model`` / ``train_models``), ``demo_models``
 - ``backends/``     ``registry`` (``BACKENDS = {"xgb": ..., "dnn": ...}``), ``xgb``, ``dnn``,
                     ``backend_api`` (the ``Backend`` record), ``keras_runtime``
-- ``model_files/``  ``manifest``, ``scaling``, ``classifier`` (a loaded model),
-                    ``project_layout`` (``<root>/<alg>/<group>/<tag>/``, the models root),
+- ``model_files/``  ``manifest``, ``scaling``, ``classifier`` (a loaded model), ``models_root``
+                    (``--models-dir`` → ``$SCOPE_MODELS_DIR`` → ``models/``), ``project_layout``
+                    (``<root>/<alg>/<group>/<tag>/``: writing and loading),
                     ``scope_layout`` (SCoPe's ``models_<alg>/`` files), ``either_layout``
 - ``inference/``    ``field_inference`` (``run_inference`` / ``predict_field``) over
                     ``batch_reading`` → ``batch_scoring`` → ``prediction_writing``;

@@ -29,8 +29,13 @@ from scope_assets.ml.backends.xgb import XGBOptions
 from scope_assets.ml.dmdt_arrays import dmdt_to_arrow
 from scope_assets.ml.model_files.manifest import MANIFEST_NAME
 from scope_assets.ml.training.labels import DEMO_GROUP, DEMO_TAGS
-from scope_assets.ml.training.model_training import TrainOptions, TrainResult, train_models
-from scope_assets.ml.training.training_data import common_split, self_imputation_reference
+from scope_assets.ml.training.model_training import (
+    TrainOptions,
+    TrainResult,
+    options_reference,
+    train_models,
+)
+from scope_assets.ml.training.training_data import common_split
 from scope_assets.ml.training.training_set import TRAINING_N_SOURCES, demo_training_set
 
 
@@ -166,9 +171,7 @@ def train_demo_models(
     imputation reference, and write the held-out rows (``progress``: a model trained)."""
     models_root = Path(models_root)
     options = options or train_options(config)
-    reference = self_imputation_reference(
-        training_set, config, max_rows=options.imputation_max_rows, seed=options.seed
-    )
+    reference = options_reference(training_set, config, options)
     for algorithm in algorithms:
         shutil.rmtree(models_root / algorithm / DEMO_GROUP, ignore_errors=True)
     results = train_models(

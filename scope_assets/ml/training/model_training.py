@@ -91,6 +91,15 @@ class _Trained:
         return self.started.strftime("%Y%m%d_%H%M%S")
 
 
+def options_reference(
+    training_set: pd.DataFrame, config: ScopeConfig, options: TrainOptions
+) -> ImputationReference:
+    """The training set's own imputation reference, sized and seeded by ``options``."""
+    return self_imputation_reference(
+        training_set, config, max_rows=options.imputation_max_rows, seed=options.seed
+    )
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -215,9 +224,7 @@ def train_model(
     options = options or TrainOptions()
     log = log or (lambda _msg: None)
     started = _utc_now()
-    reference = reference or self_imputation_reference(
-        training_set, config, max_rows=options.imputation_max_rows, seed=options.seed
-    )
+    reference = reference or options_reference(training_set, config, options)
     data = prepare_training_data(
         training_set,
         tag,
@@ -272,9 +279,7 @@ def train_models(
     """Train every (algorithm, tag) pair with one shared imputation reference (by default
     built from the training set)."""
     options = options or TrainOptions()
-    reference = reference or self_imputation_reference(
-        training_set, config, max_rows=options.imputation_max_rows, seed=options.seed
-    )
+    reference = reference or options_reference(training_set, config, options)
     results = []
     for algorithm in algorithms:
         for tag in tags:
