@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 
 from scope_assets.cli.ml_shared_options import (
+    add_algorithm_argument,
     add_common_arguments,
+    chosen_algorithms,
     fail,
     layout_arg,
     load_config_arg,
@@ -66,9 +68,7 @@ def _run_inference_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--field", required=True, help="field number (or a label such as <dt>_specific_ids)"
     )
-    parser.add_argument(
-        "--algorithm", choices=["xgb", "dnn"], default="dnn", help="(default: %(default)s)"
-    )
+    add_algorithm_argument(parser, "dnn")
     parser.add_argument(
         "--group-name", default=DEMO_GROUP, help="model group (default: %(default)s)"
     )
@@ -172,9 +172,7 @@ def create_inference_script_main(argv: list[str] | None = None) -> int:
     add_common_arguments(parser)
     parser.add_argument("--filename", required=True)
     parser.add_argument("--group-name", default=DEMO_GROUP, help="(default: %(default)s)")
-    parser.add_argument(
-        "--algorithm", choices=["xgb", "dnn"], default="dnn", help="(default: %(default)s)"
-    )
+    add_algorithm_argument(parser, "dnn")
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="(default: %(default)s)"
     )
@@ -267,13 +265,11 @@ def eval_main(argv: list[str] | None = None) -> int:
     add_common_arguments(parser)
     parser.add_argument("--field", required=True)
     parser.add_argument("--truth", help="truth table (default <data>/archive/truth.parquet)")
-    parser.add_argument(
-        "--algorithm", choices=["xgb", "dnn", "both"], default="both", help="(default: %(default)s)"
-    )
+    add_algorithm_argument(parser, "both", allow_both=True)
     args = parser.parse_args(argv)
     from scope_assets.ml.inference.truth_evaluation import evaluate_field, format_table
 
-    algorithms = ("xgb", "dnn") if args.algorithm == "both" else (args.algorithm,)
+    algorithms = tuple(chosen_algorithms(args.algorithm))
     try:
         table = evaluate_field(
             layout_arg(args.data_dir),

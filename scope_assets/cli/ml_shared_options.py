@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.model_files.models_root import MODELS_DIR_ENV
 
 
@@ -28,6 +29,21 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--models-dir", help=f"models root (default ${MODELS_DIR_ENV} or the repository's models/)"
     )
     parser.add_argument("--config-path", help="scope.yaml merged over the packaged defaults")
+
+
+def add_algorithm_argument(
+    parser: argparse.ArgumentParser, default: str, *, allow_both: bool = False
+) -> None:
+    """``--algorithm``: one of the backends (or ``both``, when allowed)."""
+    choices = [*ALGORITHMS, "both"] if allow_both else list(ALGORITHMS)
+    parser.add_argument(
+        "--algorithm", choices=choices, default=default, help="(default: %(default)s)"
+    )
+
+
+def chosen_algorithms(choice: str) -> list[str]:
+    """``both`` → every algorithm, else the one chosen."""
+    return list(ALGORITHMS) if choice == "both" else [choice]
 
 
 def fail(message: str) -> int:

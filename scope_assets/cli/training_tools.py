@@ -13,7 +13,9 @@ from collections.abc import Callable
 from tqdm import tqdm
 
 from scope_assets.cli.ml_shared_options import (
+    add_algorithm_argument,
     add_common_arguments,
+    chosen_algorithms,
     fail,
     layout_arg,
     load_config_arg,
@@ -45,9 +47,7 @@ def _train_parser() -> argparse.ArgumentParser:
         "training set",
     )
     parser.add_argument("--tag", action="append", help="class tag (repeatable)")
-    parser.add_argument(
-        "--algorithm", choices=["xgb", "dnn", "both"], default="both", help="(default: %(default)s)"
-    )
+    add_algorithm_argument(parser, "both", allow_both=True)
     parser.add_argument(
         "--path-dataset",
         help="training set table (.parquet/.h5/.csv); default: the simulated training set under "
@@ -198,7 +198,7 @@ def train_main(argv: list[str] | None = None) -> int:
         learning_rate=args.lr,
         patience=args.patience,
     )
-    algorithms = ["xgb", "dnn"] if args.algorithm == "both" else [args.algorithm]
+    algorithms = chosen_algorithms(args.algorithm)
     if args.all_demo:
         return _train_all_demo(args, config, layout, models_root, options, algorithms)
     if not args.tag:
@@ -228,9 +228,7 @@ def assemble_training_stats_main(argv: list[str] | None = None) -> int:
     )
     add_common_arguments(parser)
     parser.add_argument("--group-name", default=DEMO_GROUP, help="(default: %(default)s)")
-    parser.add_argument(
-        "--algorithm", choices=["xgb", "dnn"], default="dnn", help="(default: %(default)s)"
-    )
+    add_algorithm_argument(parser, "dnn")
     parser.add_argument(
         "--set-name", default="val", choices=["val", "test"], help="(default: %(default)s)"
     )

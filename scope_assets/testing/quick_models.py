@@ -8,6 +8,7 @@ import pandas as pd
 
 from scope_assets.config import ScopeConfig
 from scope_assets.ml.backends.dnn import DNNOptions
+from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.backends.xgb import XGBOptions
 from scope_assets.ml.training.model_training import TrainOptions, TrainResult, train_models
 from scope_assets.ml.training.training_set import build_training_set
@@ -38,7 +39,7 @@ def train_tiny(
     *,
     training_set: pd.DataFrame | None = None,
     tags: tuple[str, ...] = ("vnv", "rrab"),
-    algorithms: tuple[str, ...] = ("xgb", "dnn"),
+    algorithms: tuple[str, ...] = ALGORITHMS,
     group: str = "demo",
     epochs: int = 2,
 ) -> list[TrainResult]:

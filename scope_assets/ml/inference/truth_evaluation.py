@@ -9,6 +9,7 @@ import pandas as pd
 
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout, read_parquet
+from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.inference.prediction_format import split_score_column
 from scope_assets.ml.training.classification_metrics import classification_stats
 from scope_assets.ml.training.labels import sim_classes_of_tag
@@ -62,7 +63,7 @@ def evaluate_field(
     config: ScopeConfig,
     *,
     truth_path: str | Path | None = None,
-    algorithms: tuple[str, ...] = ("xgb", "dnn"),
+    algorithms: tuple[str, ...] = ALGORITHMS,
 ) -> pd.DataFrame:
     """Evaluate every available ``preds_<alg>`` file of ``field`` against the truth table."""
     truth_path = Path(truth_path) if truth_path else layout.archive_dir / "truth.parquet"

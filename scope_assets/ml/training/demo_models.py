@@ -25,6 +25,7 @@ from scope_assets.config import ScopeConfig
 from scope_assets.features.imputation import ImputationReference, impute_features
 from scope_assets.io import DataLayout, atomic_path
 from scope_assets.ml.backends.dnn import DNNOptions
+from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.backends.xgb import XGBOptions
 from scope_assets.ml.dmdt_arrays import dmdt_to_arrow
 from scope_assets.ml.model_files.manifest import MANIFEST_NAME
@@ -162,7 +163,7 @@ def train_demo_models(
     config: ScopeConfig,
     *,
     options: TrainOptions | None = None,
-    algorithms: list[str] | tuple[str, ...] = ("xgb", "dnn"),
+    algorithms: list[str] | tuple[str, ...] = ALGORITHMS,
     tags: tuple[str, ...] = DEMO_TAGS,
     log: Callable[[str], None] | None = None,
     progress: Callable[[str, str], None] | None = None,
