@@ -13,6 +13,8 @@ import argparse
 from scope_assets.cli.ml_shared_options import (
     add_algorithm_argument,
     add_common_arguments,
+    add_group_arguments,
+    add_group_name_argument,
     chosen_algorithms,
     fail,
     layout_arg,
@@ -20,7 +22,6 @@ from scope_assets.cli.ml_shared_options import (
 )
 from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
 from scope_assets.ml.model_files.models_root import resolve_models_root
-from scope_assets.ml.training.labels import DEMO_GROUP
 
 SCALINGS = ["min_max", "median_std", "none"]
 
@@ -69,9 +70,7 @@ def _run_inference_parser() -> argparse.ArgumentParser:
         "--field", required=True, help="field number (or a label such as <dt>_specific_ids)"
     )
     add_algorithm_argument(parser, "dnn")
-    parser.add_argument(
-        "--group-name", default=DEMO_GROUP, help="model group (default: %(default)s)"
-    )
+    add_group_name_argument(parser)
     parser.add_argument("--paths-models", nargs="+", help="model dirs/files instead of a group")
     parser.add_argument(
         "--model-class-names", nargs="+", help="tags of --paths-models (or a subset of the group)"
@@ -171,8 +170,7 @@ def create_inference_script_main(argv: list[str] | None = None) -> int:
     )
     add_common_arguments(parser)
     parser.add_argument("--filename", required=True)
-    parser.add_argument("--group-name", default=DEMO_GROUP, help="(default: %(default)s)")
-    add_algorithm_argument(parser, "dnn")
+    add_group_arguments(parser)
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="(default: %(default)s)"
     )

@@ -8,6 +8,7 @@ import sys
 
 from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.model_files.models_root import MODELS_DIR_ENV
+from scope_assets.ml.training.labels import DEMO_GROUP
 
 
 def load_config_arg(path: str | None):
@@ -38,6 +39,18 @@ def add_algorithm_argument(
     choices = [*ALGORITHMS, "both"] if allow_both else list(ALGORITHMS)
     parser.add_argument(
         "--algorithm", choices=choices, default=default, help="(default: %(default)s)"
+    )
+
+
+def add_group_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--group-name`` and ``--algorithm`` of a model group (the demo group's DNNs by default)."""
+    add_group_name_argument(parser)
+    add_algorithm_argument(parser, "dnn")
+
+
+def add_group_name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--group-name", default=DEMO_GROUP, help="model group (default: %(default)s)"
     )
 
 

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from scope_assets.cli.ml_shared_options import (
     add_algorithm_argument,
     add_common_arguments,
+    add_group_arguments,
     chosen_algorithms,
     fail,
     layout_arg,
@@ -227,8 +228,7 @@ def assemble_training_stats_main(argv: list[str] | None = None) -> int:
         description="Collect each class's stats (and XGB importance) JSON into one directory.",
     )
     add_common_arguments(parser)
-    parser.add_argument("--group-name", default=DEMO_GROUP, help="(default: %(default)s)")
-    add_algorithm_argument(parser, "dnn")
+    add_group_arguments(parser)
     parser.add_argument(
         "--set-name", default="val", choices=["val", "test"], help="(default: %(default)s)"
     )
