@@ -30,11 +30,18 @@ import pyarrow.parquet as pq
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout, read_parquet_metadata
-from scope_assets.ml.inference.batch_reading import open_inputs, plan_columns, read_batches
+from scope_assets.ml.inference.batch_reading import (
+    ColumnPlan,
+    InputFile,
+    open_inputs,
+    plan_columns,
+    read_batches,
+)
 from scope_assets.ml.inference.batch_scoring import BatchScorer, feature_matrix
 from scope_assets.ml.inference.prediction_format import prediction_schema
 from scope_assets.ml.inference.prediction_writing import (
     DEFAULT_BATCH_SIZE,
+    PredictionWriter,
     prediction_writer,
     write_csv_copy,
     write_meta,
@@ -171,6 +178,31 @@ def _output_attrs(inputs: list[Path], algorithm: str, models: list[Classifier]) 
     }
 
 
+def _stream(
+    files: list[InputFile],
+    plan: ColumnPlan,
+    scorer: BatchScorer,
+    writer: PredictionWriter,
+    read_rows: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Read → score → write every batch (flags of every input row first); returns the rows
+    read."""
+    rows_in = 0
+    batches = read_batches(files, read_rows, plan.uses_dmdt)
+    with contextlib.closing(batches):
+        for path, batch in batches:
+            matrix = feature_matrix(batch, plan.features)
+            if writer.flags is not None:
+                ids = batch.column("_id").to_numpy(zero_copy_only=False)
+                writer.flags.write(ids, np.isnan(matrix[:, plan.flag_index]))
+            writer.append(scorer.score(batch, matrix, path), batch.num_rows)
+            rows_in += batch.num_rows
+            if progress:
+                progress(batch.num_rows)
+    return rows_in
+
+
 def run_inference(
     models: list[Classifier],
     inputs: list[str | Path],
@@ -199,27 +231,10 @@ def run_inference(
     )
     scorer = BatchScorer(models, plan, schema)
     flagged_path = Path(flagged_path) if flagged_path else None
-    rows_in = 0
-    batches = read_batches(files, min(batch_size, INNER_ROWS), plan.uses_dmdt)
-    with (
-        contextlib.closing(batches),
-        prediction_writer(
-            output,
-            schema,
-            flagged_path=flagged_path,
-            flag_names=plan.flag_names,
-            batch_size=batch_size,
-        ) as writer,
-    ):
-        for path, batch in batches:
-            matrix = feature_matrix(batch, plan.features)
-            if writer.flags is not None:
-                ids = batch.column("_id").to_numpy(zero_copy_only=False)
-                writer.flags.write(ids, np.isnan(matrix[:, plan.flag_index]))
-            writer.append(scorer.score(batch, matrix, path), batch.num_rows)
-            rows_in += batch.num_rows
-            if progress:
-                progress(batch.num_rows)
+    with prediction_writer(
+        output, schema, flagged_path=flagged_path, flag_names=plan.flag_names, batch_size=batch_size
+    ) as writer:
+        rows_in = _stream(files, plan, scorer, writer, min(batch_size, INNER_ROWS), progress)
     csv_path = write_csv_copy(output) if write_csv else None
     meta_path = Path(meta_path) if meta_path else output.parent / "meta.json"
     model_paths = [str(m.path) for m in models]

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scope_assets.config import ScopeConfig
-from scope_assets.features.imputation import build_imputation_reference
+from scope_assets.features.imputation import ImputationReference, build_imputation_reference
 from scope_assets.ml.model_errors import ModelError
 from scope_assets.ml.model_files.classifier import Classifier
 from scope_assets.ml.model_files.manifest import MANIFEST_NAME
 from scope_assets.ml.model_files.project_layout import class_order, find_model_dirs, load_model_dir
+from scope_assets.ml.model_files.scaling import FeatureStats
 from scope_assets.ml.model_files.scope_layout import (
     SCOPE_TIME_TAG,
     load_scope_model_file,
@@ -32,9 +33,15 @@ def _project_model_dir(path: Path) -> Path | None:
 class _ScopeInputs:
     """Scaling statistics and imputation reference of SCoPe files, built on first use."""
 
-    def __init__(self, config, training_set, feature_stats):
+    def __init__(
+        self,
+        config: ScopeConfig,
+        training_set: str | Path | None,
+        feature_stats: Mapping[str, Mapping[str, float]] | None,
+    ):
         self.config, self.training_set, self.feature_stats = config, training_set, feature_stats
-        self.stats = self.imputation = None
+        self.stats: FeatureStats | None = None
+        self.imputation: ImputationReference | None = None
 
     def build(self) -> None:
         if self.stats is not None or (self.training_set is None and self.feature_stats is None):
