@@ -33,10 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-
 REPO = Path(__file__).resolve().parents[1]
 SCOPE_ROWS_PER_S = {("xgb", False): 6300.0, ("xgb", True): 69.0, ("dnn", False): 2100.0}
 MISSING_FRACTION = 0.1  # per survey: ~27 % of the rows lack at least one cross-match
@@ -50,8 +46,8 @@ def child(args: argparse.Namespace) -> None:
     """One measured case (runs in its own process)."""
     sys.path.insert(0, str(REPO))
     from scope_assets.config import load_config
-    from scope_assets.ml.inference import run_inference
-    from scope_assets.ml.models import load_models
+    from scope_assets.ml.inference.field_inference import run_inference
+    from scope_assets.ml.model_files.project_layout import load_models
 
     config = load_config(environ={})
     started = time.perf_counter()
@@ -93,7 +89,7 @@ def make_field(path: Path, n: int, missing: float) -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
         "from scope_assets.config import load_config\n"
-        "from scope_assets.ml.synthetic import write_synthetic_field\n"
+        "from scope_assets.testing.synthetic_features import write_synthetic_field\n"
         f"write_synthetic_field({str(path)!r}, {n}, load_config(environ={{}}), seed=7, "
         f"missing_xmatch={missing!r})\n"
     )
@@ -101,11 +97,9 @@ def make_field(path: Path, n: int, missing: float) -> None:
 
 
 def run_case(args, algorithm: str, path: Path, workdir: Path, tags: str) -> dict:
-    cmd = [
-        sys.executable, __file__, "--child", "--algorithm", algorithm, "--input", str(path),
-        "--models-dir", str(args.models_dir), "--group", args.group, "--tags", tags,
-        "--batch-size", str(args.batch_size), "--workdir", str(workdir),
-    ]  # fmt: skip
+    cmd = [sys.executable, __file__, "--child", "--algorithm", algorithm, "--input", str(path)]
+    cmd += ["--models-dir", str(args.models_dir), "--group", args.group, "--tags", tags]
+    cmd += ["--batch-size", str(args.batch_size), "--workdir", str(workdir)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -114,10 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
     parser.add_argument("--algorithms", nargs="+", default=["xgb", "dnn"])
-    parser.add_argument("--models-dir", default=str(REPO / "models"))
+    parser.add_argument(
+        "--models-dir", help="models root (default $SCOPE_MODELS_DIR or the repository's models/)"
+    )
     parser.add_argument("--group", default="demo")
-    parser.add_argument("--single-tag", default="vnv", help="the one-model cases (SCoPe's "
-                        "reference ran its single anchor model, vnv)")  # fmt: skip
+    parser.add_argument(
+        "--single-tag",
+        default="vnv",
+        help="the one-model cases (SCoPe's reference ran its single anchor model, vnv)",
+    )
     parser.add_argument("--batch-size", type=int, default=100_000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--algorithm", help=argparse.SUPPRESS)
@@ -128,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args)
         return 0
+    sys.path.insert(0, str(REPO))
+    from scope_assets.ml.model_files.models_root import resolve_models_root
+
+    args.models_dir = resolve_models_root(args.models_dir)
 
     print(
         f"CPUs: {os.cpu_count()}, models: {args.models_dir} (group {args.group}), batch size "
@@ -178,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     for algorithm in args.algorithms:
         points = [
-            (n, r["peak_rss_mb"]) for a, n, m, t, r, _ in rows
+            (n, r["peak_rss_mb"])
+            for a, n, m, t, r, _ in rows
             if a == algorithm and not m and t != "all"
-        ]  # fmt: skip
+        ]
         if len(points) > 1:
             (n0, m0), (n1, m1) = points[0], points[-1]
             print(

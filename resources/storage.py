@@ -8,12 +8,12 @@ import dagster as dg
 
 from scope_assets.config import ScopeConfig, data_root, load_config
 from scope_assets.io import DataLayout
-
-REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+from scope_assets.ml.model_files.models_root import resolve_models_root
 
 
 class StorageResource(dg.ConfigurableResource):
-    """Data root (``SCOPE_DATA_DIR``, default ``./data``), models dir and optional ``scope.yaml``."""
+    """Data root (``SCOPE_DATA_DIR``, default ``./data``), models root (``SCOPE_MODELS_DIR``,
+    default the repository's ``models/``) and optional ``scope.yaml``."""
 
     data_dir: str = ""
     models_dir: str = ""
@@ -23,7 +23,7 @@ class StorageResource(dg.ConfigurableResource):
         return DataLayout(data_root(self.data_dir or None))
 
     def models_root(self) -> Path:
-        return Path(self.models_dir).resolve() if self.models_dir else REPO_MODELS_DIR
+        return resolve_models_root(self.models_dir or None)
 
     def scope_config(self) -> ScopeConfig:
         return load_config(self.config_path or None)

@@ -35,7 +35,7 @@ from scope_assets.analysis.training import (
     training_stats_table,
 )
 from scope_assets.io import DataLayout, write_parquet
-from scope_assets.ml.labels import labels_for_classes
+from scope_assets.ml.training.labels import labels_for_classes
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 

@@ -1,14 +1,10 @@
 """The ML and report assets materialized with ``dg.materialize`` on a tiny synthetic field."""
 
-import os
 from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
@@ -31,15 +27,22 @@ from scope_assets.defs.report_assets import (
     training_stats,
 )
 from scope_assets.io import DataLayout, write_parquet
-from scope_assets.ml.labels import DEMO_TAGS
-from scope_assets.ml.synthetic import synthetic_features_table, synthetic_truth
-from scope_assets.ml.testing import tiny_training_set
+from scope_assets.ml.model_files.models_root import (
+    MODELS_DIR_ENV,
+    REPOSITORY_MODELS_DIR,
+    resolve_models_root,
+)
+from scope_assets.ml.training.labels import DEMO_TAGS
+from scope_assets.testing.quick_models import tiny_training_set
+from scope_assets.testing.synthetic_features import synthetic_features_table, synthetic_truth
 
 CONFIG = load_config(environ={})
 TAGS = ("vnv", "rrab")
 FAST_TRAIN = {
-    "dnn_epochs": 2, "dnn_batch_size": 128, "dnn_patience": 2,
-}  # fmt: skip
+    "dnn_epochs": 2,
+    "dnn_batch_size": 128,
+    "dnn_patience": 2,
+}
 
 
 def _meta(result, name):
@@ -65,8 +68,14 @@ def env(tmp_path_factory):
         pq.write_table(table, path)
     storage = StorageResource(data_dir=str(data), models_dir=str(models))
     instance = dg.DagsterInstance.ephemeral()
-    return {"root": root, "layout": layout, "source": source, "models": models,
-            "resources": {"storage": storage}, "instance": instance}  # fmt: skip
+    return {
+        "root": root,
+        "layout": layout,
+        "source": source,
+        "models": models,
+        "resources": {"storage": storage},
+        "instance": instance,
+    }
 
 
 def test_partitions_are_the_demo_tags():
@@ -143,8 +152,12 @@ def test_training_prediction_and_report_assets(env):
         assert set(meta["agreement_by_class"].value) == set(TAGS)
         assert "data:image/png;base64" in meta["dnn_xgb_heatmaps_preview"].value
 
-    result = dg.materialize(REPORT_ASSETS, selection=[dnn_xgb_comparison_all, training_stats, feature_importance],
-                            resources=resources, instance=instance)  # fmt: skip
+    result = dg.materialize(
+        REPORT_ASSETS,
+        selection=[dnn_xgb_comparison_all, training_stats, feature_importance],
+        resources=resources,
+        instance=instance,
+    )
     assert result.success
     meta = _meta(result, "dnn_xgb_comparison_all")
     assert meta["dagster/row_count"].value == 600 and len(meta["fields"].value) == 2
@@ -170,3 +183,13 @@ def test_definitions_load_with_the_field_assets():
         resources={"storage": StorageResource(), "sky": SkySourceResource()},
     )
     dg.Definitions.validate_loadable(defs)
+
+
+def test_storage_models_root_honours_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "from_env"))
+    assert StorageResource().models_root() == (tmp_path / "from_env").resolve()
+    assert StorageResource().models_root() == resolve_models_root(None)  # as the CLIs
+    given = StorageResource(models_dir=str(tmp_path / "given"))
+    assert given.models_root() == (tmp_path / "given").resolve()
+    monkeypatch.delenv(MODELS_DIR_ENV)
+    assert StorageResource().models_root() == REPOSITORY_MODELS_DIR

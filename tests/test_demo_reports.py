@@ -10,7 +10,7 @@ from resources.storage import StorageResource
 from scope_assets.analysis.importance import read_importance_directory
 from scope_assets.defs.definitions import DEMO_TRAINING_REPORTS
 from scope_assets.io import read_csv
-from scope_assets.ml.labels import DEMO_TAGS
+from scope_assets.ml.training.labels import DEMO_TAGS
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 

@@ -1,26 +1,24 @@
 """The ML console scripts: run-inference, combine-preds, scope-eval, assemble-training-stats."""
 
+import importlib
 import json
-import os
 import shutil
+import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from scope_assets.cli.ml import (
-    assemble_training_stats_main,
-    combine_preds_main,
-    eval_main,
-    run_inference_main,
-)
+from scope_assets.cli.inference_tools import combine_preds_main, eval_main, run_inference_main
+from scope_assets.cli.training_tools import assemble_training_stats_main, train_main
 from scope_assets.config import load_config
 from scope_assets.io import DataLayout, read_parquet
-from scope_assets.ml.synthetic import synthetic_features_table, synthetic_truth
-from scope_assets.ml.testing import shared_tiny_models
+from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
+from scope_assets.ml.training.demo_models import train_options
+from scope_assets.ml.training.training_set import TRAINING_N_SOURCES
+from scope_assets.testing.quick_models import shared_tiny_models
+from scope_assets.testing.synthetic_features import synthetic_features_table, synthetic_truth
 
 CONFIG = load_config(environ={})
 
@@ -85,3 +83,35 @@ def test_assemble_training_stats(setup, tmp_path):
     stats = json.loads(next((tmp_path / "xgb_stats").glob("rrab.*")).read_text())
     assert set(stats) >= {"accuracy", "precision", "recall", "f1_score", "roc_auc"}
     assert len(list((tmp_path / "xgb_feature_importance").glob("*_impvars.json"))) == 2
+
+
+def _help(main, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_states_the_real_defaults(capsys):
+    dnn = train_options(CONFIG).dnn  # what scope-train uses when a flag is not given
+    text = _help(train_main, capsys)
+    for expected in (
+        f"DNN epochs (default {dnn.epochs})",
+        f"DNN batch size (default {dnn.batch_size})",
+        f"DNN learning rate (default {dnn.learning_rate:g})",
+        f"DNN early-stopping patience (default {dnn.patience})",
+        f"(default: the config's training.seed, {CONFIG.training.seed})",
+        f"training sky (default {TRAINING_N_SOURCES})",
+    ):
+        assert expected in text
+    text = _help(run_inference_main, capsys)
+    assert f"output row group (default: {DEFAULT_BATCH_SIZE})" in text
+
+
+def test_console_scripts_point_at_the_cli_functions():
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+    commands = ["scope-train", "assemble-training-stats", "run-inference"]
+    commands += ["create-inference-script", "combine-preds", "scope-eval"]
+    for command in commands:
+        module, function = scripts[command].split(":")
+        assert callable(getattr(importlib.import_module(module), function)), command

@@ -5,26 +5,21 @@ The held-out rows are the 10 % test split of the simulated training set that no 
 same ``run_inference`` as a field.
 """
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from scope_assets.config import load_config
 from scope_assets.io import read_parquet
-from scope_assets.ml.demo import holdout_path
-from scope_assets.ml.inference import run_inference
-from scope_assets.ml.labels import DEMO_TAGS, sim_classes_of_tag
-from scope_assets.ml.metrics import roc_auc
-from scope_assets.ml.models import load_models
+from scope_assets.ml.inference.field_inference import run_inference
+from scope_assets.ml.model_files.models_root import REPOSITORY_MODELS_DIR
+from scope_assets.ml.model_files.project_layout import load_models
+from scope_assets.ml.training.classification_metrics import roc_auc
+from scope_assets.ml.training.demo_models import holdout_path
+from scope_assets.ml.training.labels import DEMO_TAGS, sim_classes_of_tag
 
 CONFIG = load_config(environ={})
-MODELS = Path(__file__).resolve().parents[1] / "models"
+MODELS = REPOSITORY_MODELS_DIR
 HOLDOUT = holdout_path(MODELS)
 
 pytestmark = pytest.mark.skipif(
@@ -47,9 +42,13 @@ def test_demo_models_are_complete_and_small():
 def test_demo_models_roc_auc_on_held_out_data(tmp_path, algorithm):
     models = load_models(MODELS, algorithm, "demo", config=CONFIG)
     result = run_inference(
-        models, [HOLDOUT], tmp_path / "preds.parquet", algorithm=algorithm, field="holdout",
+        models,
+        [HOLDOUT],
+        tmp_path / "preds.parquet",
+        algorithm=algorithm,
+        field="holdout",
         config=CONFIG,
-    )  # fmt: skip
+    )
     preds = read_parquet(result.path)
     truth = pq.read_table(HOLDOUT, columns=["_id", "sim_class"]).to_pandas()
     merged = preds.merge(truth, on="_id")

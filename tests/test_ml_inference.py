@@ -5,7 +5,6 @@ create-inference-script."""
 import json
 import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,33 +12,32 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from scope_assets.config import load_config
 from scope_assets.features.imputation import build_imputation_reference, impute_features
 from scope_assets.io import DataLayout, read_parquet, write_parquet
-from scope_assets.ml.arrays import InputError
-from scope_assets.ml.combine import combine_field_predictions
-from scope_assets.ml.fast_impute import MatrixImputer
-from scope_assets.ml.inference import predict_field, run_inference
-from scope_assets.ml.manifest import ModelError
-from scope_assets.ml.models import (
-    load_model_dir,
-    load_model_paths,
-    load_models,
-    load_scope_models,
+from scope_assets.lightcurves.ids import decode_id, decode_id_unchecked, is_scope_id
+from scope_assets.ml.inference.combine_predictions import combine_field_predictions
+from scope_assets.ml.inference.field_inference import predict_field, run_inference
+from scope_assets.ml.inference.inference_script import create_inference_script
+from scope_assets.ml.inference.matrix_imputer import MatrixImputer
+from scope_assets.ml.inference.prediction_format import prediction_format_problems
+from scope_assets.ml.model_errors import InputError, ModelError
+from scope_assets.ml.model_files.either_layout import load_model_paths
+from scope_assets.ml.model_files.project_layout import load_model_dir, load_models
+from scope_assets.ml.model_files.scaling import FeatureStats
+from scope_assets.ml.model_files.scope_layout import load_scope_models
+from scope_assets.testing import shared_path
+from scope_assets.testing.quick_models import shared_tiny_models, tiny_training_set
+from scope_assets.testing.synthetic_features import (
+    synthetic_features,
+    synthetic_features_table,
+    synthetic_truth,
 )
-from scope_assets.ml.scaling import FeatureStats
-from scope_assets.ml.script import create_inference_script
-from scope_assets.ml.synthetic import synthetic_features, synthetic_features_table, synthetic_truth
-from scope_assets.ml.testing import shared_tiny_models, tiny_training_set
 
 CONFIG = load_config(environ={})
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SCOPE_MODELS = SHARED / "data" / "scope-models"
-HEAD = ["_id", "Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id", "ra", "dec", "period",
-        "field", "ccd", "quad", "filter"]  # fmt: skip
+SCOPE_MODELS = shared_path("data", "scope-models")
+HEAD = ["_id", "Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id", "ra", "dec", "period"]
+HEAD += ["field", "ccd", "quad", "filter"]
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +62,15 @@ def field_file(tmp_path_factory):
 
 def _run(models, field_file, out_dir, batch_size, algorithm):
     return run_inference(
-        models, [field_file], out_dir / "field_296.parquet", algorithm=algorithm, field=296,
-        config=CONFIG, batch_size=batch_size, flagged_path=out_dir / "field_296_flagged.json",
-    )  # fmt: skip
+        models,
+        [field_file],
+        out_dir / "field_296.parquet",
+        algorithm=algorithm,
+        field=296,
+        config=CONFIG,
+        batch_size=batch_size,
+        flagged_path=out_dir / "field_296_flagged.json",
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["xgb", "dnn"])
@@ -90,6 +94,7 @@ def test_prediction_file_layout_and_columns(tmp_path, models_root, field_file):
     result = _run(models, field_file, tmp_path, 100, "xgb")
     df = read_parquet(result.path)
     assert list(df.columns) == HEAD + ["vnv_xgb", "rrab_xgb"]
+    assert prediction_format_problems(result.path, "xgb") == []
     assert df[["Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id"]].notna().all().all()
     assert df["_id"].dtype == np.int64 and df["Gaia_EDR3___id"].dtype == np.int64
     raw = pq.read_table(field_file).to_pandas().set_index("_id")
@@ -121,17 +126,51 @@ def test_rows_dropped_by_imputation_keep_columns_aligned(tmp_path, models_root, 
         assert dropped.sum() > 5 and result.rows_dropped == dropped.sum()
         assert list(df.index) == raw.loc[~dropped, "_id"].tolist()  # order kept
         kept = raw.loc[~dropped].set_index("_id")
-        for column, source in (("ra", "ra"), ("dec", "dec"), ("period", "period_ELS_ECE_EAOV"),
-                               ("ccd", "ccd"), ("quad", "quad")):  # fmt: skip
+        for column, source in (
+            ("ra", "ra"),
+            ("dec", "dec"),
+            ("period", "period_ELS_ECE_EAOV"),
+            ("ccd", "ccd"),
+            ("quad", "quad"),
+        ):
             np.testing.assert_array_equal(df[column].to_numpy(), kept[source].to_numpy())
         # each row's score equals the score of the same row scored alone
         alone_path = tmp_path / f"alone_{algorithm}.parquet"
         pq.write_table(pq.read_table(field_file).filter(pa.array(~dropped)), alone_path)
         alone = run_inference(
-            models, [alone_path], tmp_path / f"alone_{algorithm}" / "out.parquet",
-            algorithm=algorithm, field=296, config=CONFIG, batch_size=1000,
-        )  # fmt: skip
+            models,
+            [alone_path],
+            tmp_path / f"alone_{algorithm}" / "out.parquet",
+            algorithm=algorithm,
+            field=296,
+            config=CONFIG,
+            batch_size=1000,
+        )
         pd.testing.assert_frame_equal(read_parquet(alone.path).set_index("_id"), df)
+
+
+def test_location_columns_come_from_any_id_when_absent(tmp_path, models_root, field_file):
+    """Without field/ccd/quad/filter columns they come from the ``_id`` digits, also (no error)
+    for ids that are not SCoPe's."""
+    table = pq.read_table(field_file).drop_columns(["field", "ccd", "quad", "filter"])
+    ids = table.column("_id").to_numpy().copy()
+    ids[::50] = np.arange(len(ids[::50])) * 7 + 12345  # not 14-digit SCoPe ids
+    path = tmp_path / "no_location.parquet"
+    pq.write_table(table.set_column(0, "_id", pa.array(ids)), path)
+    models = load_models(models_root, "xgb", "demo", config=CONFIG)
+    out = run_inference(
+        models, [path], tmp_path / "p.parquet", algorithm="xgb", field=1, config=CONFIG
+    )
+    df = read_parquet(out.path)
+    assert list(df.columns) == HEAD[:-1] + ["vnv_xgb", "rrab_xgb"]  # no filter column
+    scope = is_scope_id(df["_id"])
+    assert scope.any() and not scope.all()
+    digits = decode_id_unchecked(df["_id"].to_numpy())
+    for column in ("field", "ccd", "quad"):
+        np.testing.assert_array_equal(df[column], getattr(digits, column))
+    raw = pq.read_table(field_file).to_pandas().set_index("_id")
+    np.testing.assert_array_equal(df.loc[scope, "ccd"], raw.loc[df.loc[scope, "_id"], "ccd"])
+    np.testing.assert_array_equal(df.loc[scope, "field"], decode_id(df.loc[scope, "_id"]).field)
 
 
 def test_fast_imputation_equals_impute_features(training_set):
@@ -185,8 +224,14 @@ def test_scope_layout_models_load_newest_and_scale_from_training_set(
     stats = FeatureStats.from_frame(training_set, models[0].features)
     col = models[0].features[3]
     assert models[0].scaler.shift[3] == stats.stats[col]["min"]
-    result = run_inference(models, [field_file], tmp_path / "out" / "p.parquet", algorithm="xgb",
-                           field=296, config=CONFIG)  # fmt: skip
+    result = run_inference(
+        models,
+        [field_file],
+        tmp_path / "out" / "p.parquet",
+        algorithm="xgb",
+        field=296,
+        config=CONFIG,
+    )
     df = read_parquet(result.path)
     # equal to SCoPe's computation: imputed raw features, min-max scaled, DMatrix predict
     raw = pq.read_table(field_file).to_pandas()
@@ -211,8 +256,14 @@ def test_real_scope_models_load_and_score(tmp_path, training_set, field_file):
     for algorithm in ("xgb", "dnn"):
         models = load_scope_models(SCOPE_MODELS, algorithm, "anchor", CONFIG, feature_stats=stats)
         assert [m.tag for m in models] == ["vnv"] and len(models[0].features) == 35
-        result = run_inference(models, [field_file], tmp_path / algorithm / "p.parquet",
-                               algorithm=algorithm, field=296, config=CONFIG)  # fmt: skip
+        result = run_inference(
+            models,
+            [field_file],
+            tmp_path / algorithm / "p.parquet",
+            algorithm=algorithm,
+            field=296,
+            config=CONFIG,
+        )
         df = read_parquet(result.path)
         assert list(df.columns) == HEAD + [f"vnv_{algorithm}"] and len(df) == result.rows_out
         assert df[f"vnv_{algorithm}"].between(0, 1).all()
@@ -246,8 +297,11 @@ def test_wrong_feature_count_names_the_file(tmp_path, models_root):
     import xgboost as xgb
 
     rng = np.random.default_rng(0)
-    booster = xgb.train({"objective": "binary:logistic"},
-                        xgb.DMatrix(rng.random((50, 10)), label=rng.integers(0, 2, 50)), 3)  # fmt: skip
+    booster = xgb.train(
+        {"objective": "binary:logistic"},
+        xgb.DMatrix(rng.random((50, 10)), label=rng.integers(0, 2, 50)),
+        3,
+    )
     tag_dir = tmp_path / "models_xgb" / "grp" / "rrab"
     tag_dir.mkdir(parents=True)
     booster.save_model(tag_dir / "rrab.20250101_000000.json")
@@ -335,7 +389,7 @@ def test_create_inference_script_refuses_to_overwrite(tmp_path, models_root):
         create_inference_script(path, models_root, "xgb", "demo", config=CONFIG)
     assert path.read_text() == text
 
-    from scope_assets.cli.ml import create_inference_script_main
+    from scope_assets.cli.inference_tools import create_inference_script_main
 
     argv = ["--filename", str(path), "--models-dir", str(models_root), "--algorithm", "xgb"]
     assert create_inference_script_main(argv) == 1

@@ -1,17 +1,15 @@
 """Training: labels, the training set, the split, XGB/DNN training and the manifest round trip."""
 
-import os
-
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from scope_assets.config import load_config
 from scope_assets.features.imputation import ImputationReference
-from scope_assets.ml.dataset import prepare_training_data, self_imputation_reference, split_indices
-from scope_assets.ml.labels import (
+from scope_assets.ml.backends.registry import ALGORITHMS, BACKENDS, backend_for
+from scope_assets.ml.model_errors import ModelError
+from scope_assets.ml.model_files.manifest import ModelManifest
+from scope_assets.ml.model_files.project_layout import load_model_dir
+from scope_assets.ml.training.labels import (
     DEMO_TAGS,
     SIM_CLASS_LABELS,
     label_columns,
@@ -19,12 +17,15 @@ from scope_assets.ml.labels import (
     sim_classes_of_tag,
     trainable_tags,
 )
-from scope_assets.ml.manifest import ModelError, ModelManifest
-from scope_assets.ml.models import load_model_dir
-from scope_assets.ml.synthetic import synthetic_features, synthetic_truth
-from scope_assets.ml.testing import quick_options, tiny_training_set, train_tiny
-from scope_assets.ml.train import train_model
-from scope_assets.ml.training_set import TrainingSetError, build_training_set
+from scope_assets.ml.training.model_training import train_model
+from scope_assets.ml.training.training_data import (
+    prepare_training_data,
+    self_imputation_reference,
+    split_indices,
+)
+from scope_assets.ml.training.training_set import TrainingSetError, build_training_set
+from scope_assets.testing.quick_models import quick_options, tiny_training_set, train_tiny
+from scope_assets.testing.synthetic_features import synthetic_features, synthetic_truth
 
 CONFIG = load_config(environ={})
 
@@ -104,14 +105,28 @@ def test_xgb_training_writes_model_manifest_and_stats(tmp_path, training_set):
         assert len(stats) == 1
         assert len(list(model_dir.glob(f"rrab.*_plots/{set_name}/rrab.*_impvars.json"))) == 1
     params = result.manifest.params
-    for key, value in {"max_depth": 3, "min_child_weight": 1, "eta": 0.3, "subsample": 0.6,
-                       "colsample_bytree": 0.6, "objective": "binary:logistic",
-                       "eval_metric": ["auc", "logloss"]}.items():  # fmt: skip
+    for key, value in {
+        "max_depth": 3,
+        "min_child_weight": 1,
+        "eta": 0.3,
+        "subsample": 0.6,
+        "colsample_bytree": 0.6,
+        "objective": "binary:logistic",
+        "eval_metric": ["auc", "logloss"],
+    }.items():
         assert params[key] == value
     n_pos = result.manifest.metrics["train"]["n_positive"]
     n_neg = result.manifest.metrics["train"]["n"] - n_pos
     assert params["scale_pos_weight"] == pytest.approx(n_neg / n_pos)
     assert result.manifest.metrics["test"]["roc_auc"] > 0.9
+
+
+def test_algorithms_are_backends_looked_up_by_name(tmp_path, training_set):
+    assert tuple(BACKENDS) == ALGORITHMS == ("xgb", "dnn")
+    assert backend_for("dnn").uses_dmdt and not backend_for("xgb").uses_dmdt
+    with pytest.raises(ModelError, match="unknown algorithm 'svm'; expected one of"):
+        train_model(training_set, "rrab", "svm", CONFIG, tmp_path)
+    assert not any(tmp_path.iterdir())
 
 
 def test_manifest_round_trip(tmp_path, training_set):
@@ -141,12 +156,22 @@ def test_manifest_round_trip(tmp_path, training_set):
 
 
 def test_dnn_architecture_and_learning_rate_applied(tmp_path, training_set):
-    from scope_assets.ml.dnn import DNNOptions, build_dnn, train_dnn
+    from scope_assets.ml.backends.dnn import DNNOptions, build_dnn, train_dnn
 
     model = build_dnn(61)
     names = {layer.name for layer in model.layers}
-    assert {"features", "dmdt", "dense_fc_1", "dense_fc_2", "conv_conv_1", "conv_conv_2",
-            "conv_conv_3", "conv_conv_4", "fc_1", "score"} <= names  # fmt: skip
+    assert {
+        "features",
+        "dmdt",
+        "dense_fc_1",
+        "dense_fc_2",
+        "conv_conv_1",
+        "conv_conv_2",
+        "conv_conv_3",
+        "conv_conv_4",
+        "fc_1",
+        "score",
+    } <= names
     assert model.get_layer("dense_fc_1").units == 256 and model.get_layer("dense_fc_2").units == 32
     assert (
         model.get_layer("conv_conv_1").filters == 16

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from scope_assets.analysis.plots import grid, save_png
-from scope_assets.ml.labels import label_columns
-from scope_assets.ml.manifest import MANIFEST_NAME, ModelManifest
+from scope_assets.ml.model_files.manifest import MANIFEST_NAME, ModelManifest
+from scope_assets.ml.training.labels import label_columns
 
 STAT_NAMES = ("accuracy", "precision", "recall", "f1_score", "roc_auc")
 SCATTER_STYLE = {"cmap": "plasma", "s": 40, "edgecolor": "k", "lw": 0.4}

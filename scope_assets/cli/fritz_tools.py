@@ -188,7 +188,7 @@ def download_main(argv: Sequence[str] | None = None) -> int:
     from scope_assets.fritz.classification_download import DownloadOptions
     from scope_assets.fritz.download_merge import download_classifications
     from scope_assets.kowalski.client import KowalskiClient, KowalskiError
-    from scope_assets.ml.training_set import training_set_path
+    from scope_assets.ml.training.training_set import training_set_path
 
     prog = "scope-download-classification"
     args = download_parser().parse_args(argv)

@@ -17,7 +17,11 @@ import pandas as pd
 from resources.storage import StorageResource
 from scope_assets.defs.metadata import counts_markdown, table_metadata
 from scope_assets.defs.partitions import field_partitions
-from scope_assets.ml.labels import DEMO_GROUP, DEMO_TAGS
+from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
+from scope_assets.ml.training.demo_models import DEMO_DNN
+from scope_assets.ml.training.labels import DEMO_GROUP, DEMO_TAGS
+from scope_assets.ml.training.model_training import TrainOptions
+from scope_assets.ml.training.training_set import TRAINING_N_SOURCES, TRAINING_SEED
 
 GROUP = "ml"
 
@@ -30,9 +34,9 @@ class TrainingSetConfig(dg.Config):
 
     source_table: str = ""
     """A SCoPe-format training table (.parquet/.h5/.csv) to use as is; empty: simulate."""
-    n_sources: int = 1500
+    n_sources: int = TRAINING_N_SOURCES
     """Light curves of the simulated training sky."""
-    seed: int = 20240515
+    seed: int = TRAINING_SEED
     rebuild: bool = False
     workers: int = 0
     """Processes for the training-set features (0: every CPU)."""
@@ -42,20 +46,20 @@ class TrainConfig(dg.Config):
     """Training knobs (SCoPe's defaults; the DNN learning rate is applied as given)."""
 
     group: str = DEMO_GROUP
-    scaling_method: str = "min_max"
-    seed: int = 42
+    scaling_method: str = TrainOptions().scaling_method
+    seed: int = TrainOptions().seed
     xgb_cv: bool = False
-    dnn_epochs: int = 150
-    dnn_batch_size: int = 64
-    dnn_learning_rate: float = 3e-4
-    dnn_patience: int = 15
+    dnn_epochs: int = DEMO_DNN.epochs
+    dnn_batch_size: int = DEMO_DNN.batch_size
+    dnn_learning_rate: float = DEMO_DNN.learning_rate
+    dnn_patience: int = DEMO_DNN.patience
 
 
 class InferenceConfig(dg.Config):
     """Per-run knobs of the prediction assets."""
 
     group: str = DEMO_GROUP
-    batch_size: int = 100_000
+    batch_size: int = DEFAULT_BATCH_SIZE
     flag_ids: bool = True
     write_csv: bool = False
 
@@ -86,7 +90,7 @@ def training_set(
     context: dg.AssetExecutionContext, storage: StorageResource, config: TrainingSetConfig
 ) -> dg.MaterializeResult:
     from scope_assets.io import read_table, write_parquet
-    from scope_assets.ml.training_set import (
+    from scope_assets.ml.training.training_set import (
         demo_training_set,
         label_counts,
         training_set_fingerprint,
@@ -133,8 +137,9 @@ def _train(
     context: dg.AssetExecutionContext, storage: StorageResource, config: TrainConfig, algorithm: str
 ) -> dg.MaterializeResult:
     from scope_assets.io import read_parquet
-    from scope_assets.ml.demo import train_options
-    from scope_assets.ml.training_set import training_set_path
+    from scope_assets.ml.training.demo_models import train_options
+    from scope_assets.ml.training.model_training import train_model
+    from scope_assets.ml.training.training_set import training_set_path
 
     tag = context.partition_key
     layout = storage.layout()
@@ -153,18 +158,23 @@ def _train(
         learning_rate=config.dnn_learning_rate,
         patience=config.dnn_patience,
     )
-    from scope_assets.ml.train import train_model
-
     result = train_model(
-        df, tag, algorithm, scope_config, storage.models_root(),
-        group=config.group, options=options, log=context.log.info,
-    )  # fmt: skip
+        df,
+        tag,
+        algorithm,
+        scope_config,
+        storage.models_root(),
+        group=config.group,
+        options=options,
+        log=context.log.info,
+    )
     metrics = result.manifest.metrics
     rows = [
-        {"set": s, **{k: metrics[s][k] for k in ("roc_auc", "accuracy", "precision", "recall", "f1_score")},
-         "n": metrics[s]["n"], "positives": metrics[s]["n_positive"]}
+        {"set": s}
+        | {k: metrics[s][k] for k in ("roc_auc", "accuracy", "precision", "recall", "f1_score")}
+        | {"n": metrics[s]["n"], "positives": metrics[s]["n_positive"]}
         for s in ("train", "val", "test")
-    ]  # fmt: skip
+    ]
     test_auc = metrics["test"]["roc_auc"]
     return dg.MaterializeResult(
         metadata={
@@ -224,8 +234,8 @@ def _predict(
 ) -> dg.MaterializeResult:
     import pyarrow.parquet as pq
 
-    from scope_assets.ml.inference import predict_field
-    from scope_assets.ml.models import load_models
+    from scope_assets.ml.inference.field_inference import predict_field
+    from scope_assets.ml.model_files.project_layout import load_models
 
     field = int(context.partition_key)
     layout = storage.layout()
@@ -233,9 +243,15 @@ def _predict(
     models = load_models(storage.models_root(), algorithm, config.group, config=scope_config)
     context.log.info(f"{len(models)} {algorithm} models: {[m.tag for m in models]}")
     result = predict_field(
-        layout, field, algorithm, models, scope_config,
-        batch_size=config.batch_size, flag_ids=config.flag_ids, write_csv=config.write_csv,
-    )  # fmt: skip
+        layout,
+        field,
+        algorithm,
+        models,
+        scope_config,
+        batch_size=config.batch_size,
+        flag_ids=config.flag_ids,
+        write_csv=config.write_csv,
+    )
     # only the score columns are read back for the summary (a field can be large)
     scores = pq.read_table(result.path, columns=[m.column for m in models])
     rows = []
@@ -309,7 +325,7 @@ def dnn_predictions(
 def combined_predictions(
     context: dg.AssetExecutionContext, storage: StorageResource
 ) -> dg.MaterializeResult:
-    from scope_assets.ml.combine import combine_field_predictions
+    from scope_assets.ml.inference.combine_predictions import combine_field_predictions
 
     field = int(context.partition_key)
     result = combine_field_predictions(storage.layout(), field)
@@ -339,39 +355,25 @@ def _predictions_check(asset, algorithm: str):
     ) -> dg.AssetCheckResult:
         import pyarrow.parquet as pq
 
-        from scope_assets.io import read_parquet
-        from scope_assets.ml.inference import SURVEY_ID_COLUMNS
+        from scope_assets.ml.inference.prediction_format import prediction_format_problems
 
         field = int(context.partition_key)
         layout = storage.layout()
-        preds = read_parquet(layout.preds_file(algorithm, field))
-        scores = [c for c in preds.columns if c.endswith(f"_{algorithm}")]
-        head = ["_id", *(["obj_id"] if "obj_id" in preds.columns else []), *SURVEY_ID_COLUMNS,
-                "ra", "dec", "period", "field", "ccd", "quad",
-                *(["filter"] if "filter" in preds.columns else [])]  # fmt: skip
-        problems = []
-        if list(preds.columns) != head + scores:
-            problems.append(f"column order {list(preds.columns)}")
-        if preds["_id"].duplicated().any():
-            problems.append("duplicated _id")
-        if preds[SURVEY_ID_COLUMNS].isna().any().any():
-            problems.append("null survey ids")
-        values = preds[scores].to_numpy(dtype=float)
-        if len(values) and (np.nanmin(values) < 0 or np.nanmax(values) > 1):
-            problems.append("scores outside [0, 1]")
-        if len(values) and not np.allclose(values, np.round(values, 2), atol=1e-9, equal_nan=True):
-            problems.append("scores not rounded to 2 decimals")
+        path = layout.preds_file(algorithm, field)
+        problems = prediction_format_problems(path, algorithm)
+        rows = pq.ParquetFile(path).metadata.num_rows
         imputed = layout.imputed_features_file(field)
-        expected = pq.ParquetFile(imputed).metadata.num_rows if imputed.exists() else None
-        if expected is not None and expected != len(preds):
-            problems.append(f"{len(preds)} prediction rows for {expected} imputed rows")
+        expected = pq.ParquetFile(imputed).metadata.num_rows if imputed.exists() else rows
+        if expected != rows:
+            problems.append(f"{rows} prediction rows for {expected} imputed rows")
+        scores = [c for c in pq.read_schema(path).names if c.endswith(f"_{algorithm}")]
         return dg.AssetCheckResult(
             passed=not problems,
             metadata={
                 "problems": dg.MetadataValue.json(problems),
-                "rows": len(preds),
+                "rows": rows,
                 "score_columns": dg.MetadataValue.json(scores),
-            },  # fmt: skip
+            },
         )
 
     return check

@@ -21,7 +21,7 @@ from scope_assets.defs.ml_assets import (
     xgb_models,
 )
 from scope_assets.defs.partitions import field_partitions
-from scope_assets.ml.labels import DEMO_GROUP
+from scope_assets.ml.training.labels import DEMO_GROUP
 
 GROUP = "reports"
 _ALL = {"partition_mapping": dg.AllPartitionMapping()}
@@ -109,7 +109,7 @@ def _label_counts(layout, models_root, group: str, threshold: float):
         label_distribution_from_manifests,
     )
     from scope_assets.io import read_parquet
-    from scope_assets.ml.training_set import training_set_path
+    from scope_assets.ml.training.training_set import training_set_path
 
     ts_path = training_set_path(layout.training_dir)
     if ts_path.exists():

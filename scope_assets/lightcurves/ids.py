@@ -58,6 +58,13 @@ def decode_id(ids) -> IdParts:
     bad = ~is_scope_id(ids)
     if np.any(bad):
         raise ValueError(f"not a 14-digit SCoPe _id: {np.atleast_1d(ids[bad])[:5].tolist()}")
+    return decode_id_unchecked(ids)
+
+
+def decode_id_unchecked(ids) -> IdParts:
+    """The digit fields of ``ids`` without validation (never raises; meaningless where
+    :func:`is_scope_id` is false), keeping the input's dtype."""
+    ids = np.asarray(ids)
     rcid = ids // 10**7 % 100
     return IdParts(
         field=ids // 10**9 % 10**4,

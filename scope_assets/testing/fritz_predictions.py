@@ -15,7 +15,7 @@ import pandas as pd
 
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.lightcurves.ids import encode_id
-from scope_assets.ml.labels import DEMO_TAGS
+from scope_assets.ml.training.labels import DEMO_TAGS
 
 SURVEY_ID_COLUMNS = ("Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id")
 

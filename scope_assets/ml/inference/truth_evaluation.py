@@ -9,17 +9,19 @@ import pandas as pd
 
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout, read_parquet
-from scope_assets.ml.labels import sim_classes_of_tag
-from scope_assets.ml.metrics import classification_stats
+from scope_assets.ml.backends.registry import ALGORITHMS
+from scope_assets.ml.inference.prediction_format import split_score_column
+from scope_assets.ml.training.classification_metrics import classification_stats
+from scope_assets.ml.training.labels import sim_classes_of_tag
 
 
 def score_columns(df: pd.DataFrame, algorithm: str | None = None) -> dict[str, str]:
     """``{column: tag}`` of the ``<tag>_<alg>`` score columns of a predictions table."""
     out = {}
     for column in df.columns:
-        for alg in ("dnn", "xgb"):
-            if column.endswith(f"_{alg}") and (algorithm is None or alg == algorithm):
-                out[column] = column[: -len(alg) - 1]
+        parts = split_score_column(column)
+        if parts is not None and algorithm in (None, parts[1]):
+            out[column] = parts[0]
     return out
 
 
@@ -28,7 +30,7 @@ def evaluate_against_truth(
 ) -> pd.DataFrame:
     """One row per score column: tag, algorithm, rows matched, positives, ROC AUC, recall,
     precision (at 0.5). A class is positive for a tag when the simulator class sets the tag's
-    training label (``scope_assets.ml.labels``); ``vnv`` is positive for every variable class."""
+    training label (``scope_assets.ml.training.labels``); ``vnv`` is positive for every variable class."""
     merged = preds.merge(truth[["_id", "class"]], on="_id", how="inner")
     rows = []
     for column, tag in score_columns(merged).items():
@@ -61,7 +63,7 @@ def evaluate_field(
     config: ScopeConfig,
     *,
     truth_path: str | Path | None = None,
-    algorithms: tuple[str, ...] = ("xgb", "dnn"),
+    algorithms: tuple[str, ...] = ALGORITHMS,
 ) -> pd.DataFrame:
     """Evaluate every available ``preds_<alg>`` file of ``field`` against the truth table."""
     truth_path = Path(truth_path) if truth_path else layout.archive_dir / "truth.parquet"

@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from scope_assets.io import write_json
+from scope_assets.ml.backends.registry import ALGORITHMS
+from scope_assets.ml.model_errors import ModelError
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "scope-assets-model/1"
-ALGORITHMS = ("xgb", "dnn")
-
-
-class ModelError(ValueError):
-    """A model or its manifest is missing, unreadable or inconsistent; the message names the file."""
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""SCoPe's two-branch DNN in Keras 3 (TensorFlow backend), training and loading.
+"""The DNN backend: SCoPe's two-branch network in Keras 3 (TensorFlow backend).
 
 Architecture (layer names as SCoPe's ``nn.py``, so SCoPe's own ``.h5`` files and ours agree):
 inputs ``features (n,)`` and ``dmdt (26, 26, 1)``;
@@ -14,33 +14,22 @@ restoring the best weights, ReduceLROnPlateau (factor 0.1), class weights, fixed
 
 from __future__ import annotations
 
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# oneDNN kernels: ~10x faster separable convolutions on CPUs where TensorFlow leaves them off
-# by default (e.g. AMD EPYC); results stay deterministic run to run.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from scope_assets.ml.backends.backend_api import Backend, FittedModel, Predict
+from scope_assets.ml.backends.keras_runtime import keras_module, tensorflow_module
+from scope_assets.ml.model_errors import ModelError
+
+if TYPE_CHECKING:
+    from scope_assets.ml.training.training_data import PreparedData
 
 DMDT_INPUT_SHAPE = (26, 26, 1)
 PREDICT_CHUNK = 2048
-
-
-def keras_module():
-    """Import Keras (TensorFlow backend) quietly; raises a clear error when it is absent."""
-    try:
-        import keras
-        import tensorflow as tf
-    except ImportError as exc:  # pragma: no cover - tensorflow is a dependency
-        raise RuntimeError(f"the DNN needs keras and tensorflow: {exc}") from exc
-    tf.get_logger().setLevel("ERROR")  # e.g. retracing notes: one graph per loaded model
-    return keras
 
 
 @dataclass
@@ -97,8 +86,8 @@ class DNNTrainResult:
     learning_rate: float
 
 
-def train_dnn(data, options: DNNOptions | None = None) -> DNNTrainResult:
-    """Train the network on a :class:`~scope_assets.ml.dataset.PreparedData`."""
+def train_dnn(data: PreparedData, options: DNNOptions | None = None) -> DNNTrainResult:
+    """Train the network on prepared training data."""
     options = options or DNNOptions()
     keras = keras_module()
     set_seeds(options.seed)
@@ -201,14 +190,13 @@ def input_names(model) -> list[str]:
     return names
 
 
-def make_predictor(model):
+def make_predictor(model) -> Predict:
     """A fast ``predict(features, dmdt) -> scores`` for a loaded model (compiled once).
 
     Inputs go through the model in fixed chunks so a row's score never depends on how many rows
     were passed in one call.
     """
-    import tensorflow as tf
-
+    tf = tensorflow_module()
     names = input_names(model)
     if sorted(names) != ["dmdt", "features"]:
         raise ValueError(f"expected model inputs 'features' and 'dmdt', got {names}")
@@ -236,3 +224,70 @@ def make_predictor(model):
         return out
 
     return predict
+
+
+def fit(data: PreparedData, options: DNNOptions) -> FittedModel:
+    """Train the network; the manifest records the options, epochs run and class weights."""
+    result = train_dnn(data, options)
+    params = {
+        "epochs": options.epochs,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "batch_size": options.batch_size,
+        "learning_rate": result.learning_rate,
+        "epsilon": options.epsilon,
+        "amsgrad": options.amsgrad,
+        "patience": options.patience,
+        "reduce_lr_patience": options.reduce_lr_patience,
+        "seed": options.seed,
+        "class_weight": {str(k): v for k, v in data.class_weight().items()},
+        "loss": "binary_crossentropy",
+        "optimizer": "Adam",
+    }
+    return FittedModel(result.model, params)
+
+
+def save(model, directory: Path, tag: str) -> Path:
+    return save_dnn(model, directory / f"{tag}.keras")
+
+
+def _check_features(model, n_features: int, path: Path) -> None:
+    names = input_names(model)
+    if sorted(names) != ["dmdt", "features"]:
+        raise ModelError(f"{path}: expected inputs 'features' and 'dmdt', got {names}")
+    inputs = dict(zip(names, model.inputs, strict=True))
+    n = inputs["features"].shape[-1]
+    if n != n_features:
+        raise ModelError(
+            f"{path}: the network takes {n} input features but {n_features} are configured for it"
+        )
+    shape = tuple(inputs["dmdt"].shape[1:])
+    if shape != DMDT_INPUT_SHAPE:
+        raise ModelError(f"{path}: dmdt input shape {shape}, expected {DMDT_INPUT_SHAPE}")
+
+
+def load(path: Path, features: list[str], params_path: Path | None = None):
+    """A ``.keras`` or SCoPe ``.h5`` file, checked against ``features`` (no parameter file)."""
+    try:
+        model = load_keras_model(path)
+    except Exception as exc:  # Keras raises many types for a bad file
+        msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: not a readable Keras model ({msg})") from None
+    _check_features(model, len(features), path)
+    return model
+
+
+def library_versions() -> dict[str, str]:
+    return {"keras": keras_module().__version__, "tensorflow": tensorflow_module().__version__}
+
+
+BACKEND = Backend(
+    name="dnn",
+    uses_dmdt=True,
+    fit=fit,
+    save=save,
+    load=load,
+    predictor=make_predictor,
+    library_versions=library_versions,
+    scope_model_glob="*.h5",
+)

@@ -1,4 +1,4 @@
-"""XGBoost: one binary booster per class, with SCoPe's objective and parameters.
+"""The XGBoost backend: one binary booster per class, with SCoPe's objective and parameters.
 
 Parameters start at SCoPe's ``max_depth 3, min_child_weight 1, eta 0.3, subsample 0.6,
 colsample_bytree 0.6``, ``objective binary:logistic``, ``eval_metric auc`` and
@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xgboost as xgb
 
-from scope_assets.ml.dataset import PreparedData
+from scope_assets.ml.backends.backend_api import Backend, FittedModel, Predict
+from scope_assets.ml.model_errors import ModelError
+
+if TYPE_CHECKING:
+    from scope_assets.ml.training.training_data import PreparedData
 
 SCOPE_XGB_PARAMS: dict[str, Any] = {
     "max_depth": 3,
@@ -135,3 +140,81 @@ def predict_booster(booster: xgb.Booster, X: np.ndarray) -> np.ndarray:
 def feature_importance(booster: xgb.Booster) -> dict[str, float]:
     """SCoPe's ``_impvars.json``: ``get_score()`` (importance type "weight": split counts)."""
     return {k: float(v) for k, v in booster.get_score(importance_type="weight").items()}
+
+
+def fit(data: PreparedData, options: XGBOptions) -> FittedModel:
+    """Train a booster; the manifest records its parameters (without ``nthread``) and rounds."""
+    result = train_xgb(data, options)
+    params = {
+        **{k: v for k, v in result.params.items() if k != "nthread"},
+        "best_iteration": result.best_iteration,
+        "num_boost_round": result.best_iteration + 1,
+        "cv": options.cv,
+        "cv_results": result.cv_results,
+    }
+    return FittedModel(result.booster, params, feature_importance(result.booster))
+
+
+def save(booster: xgb.Booster, directory: Path, tag: str) -> Path:
+    path = directory / f"{tag}.json"
+    booster.save_model(path)
+    return path
+
+
+def _check_features(booster: xgb.Booster, features: list[str], path: Path) -> None:
+    n = booster.num_features()
+    if n != len(features):
+        raise ModelError(
+            f"{path}: the booster has {n} input features but {len(features)} are configured "
+            f"for it ({features[:3]}...)"
+        )
+    names = booster.feature_names
+    if names and list(names) != list(features):
+        diff = [(i, a, b) for i, (a, b) in enumerate(zip(names, features, strict=True)) if a != b]
+        raise ModelError(
+            f"{path}: the booster's feature order differs from the configured one "
+            f"(first differences (index, booster, expected): {diff[:3]})"
+        )
+
+
+def load(path: Path, features: list[str], params_path: Path | None = None) -> xgb.Booster:
+    """A booster file (plus SCoPe's ``.params`` config when present), checked against
+    ``features``."""
+    booster = xgb.Booster()
+    try:
+        booster.load_model(str(path))
+    except xgb.core.XGBoostError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ModelError(f"{path}: not a readable XGBoost model ({first})") from None
+    if params_path is not None and params_path.exists():
+        try:
+            booster.load_config(params_path.read_text())
+        except (xgb.core.XGBoostError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{params_path}: not a readable booster config ({exc})") from None
+    booster.set_param({"nthread": 0})
+    _check_features(booster, features, path)
+    return booster
+
+
+def predictor(booster: xgb.Booster) -> Predict:
+    def predict(X: np.ndarray, dmdt=None) -> np.ndarray:
+        return predict_booster(booster, X)
+
+    return predict
+
+
+def library_versions() -> dict[str, str]:
+    return {"xgboost": xgb.__version__}
+
+
+BACKEND = Backend(
+    name="xgb",
+    uses_dmdt=False,
+    fit=fit,
+    save=save,
+    load=load,
+    predictor=predictor,
+    library_versions=library_versions,
+    scope_model_glob="*.json",
+    scope_params_suffix=".params",
+)

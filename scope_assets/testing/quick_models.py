@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from scope_assets.config import ScopeConfig
-from scope_assets.ml.dnn import DNNOptions
-from scope_assets.ml.synthetic import synthetic_features, synthetic_truth
-from scope_assets.ml.train import TrainOptions, TrainResult, train_models
-from scope_assets.ml.training_set import build_training_set
-from scope_assets.ml.xgb import XGBOptions
+from scope_assets.ml.backends.dnn import DNNOptions
+from scope_assets.ml.backends.registry import ALGORITHMS
+from scope_assets.ml.backends.xgb import XGBOptions
+from scope_assets.ml.training.model_training import TrainOptions, TrainResult, train_models
+from scope_assets.ml.training.training_set import build_training_set
+from scope_assets.testing.synthetic_features import synthetic_features, synthetic_truth
 
 
 def tiny_training_set(
@@ -38,15 +39,20 @@ def train_tiny(
     *,
     training_set: pd.DataFrame | None = None,
     tags: tuple[str, ...] = ("vnv", "rrab"),
-    algorithms: tuple[str, ...] = ("xgb", "dnn"),
+    algorithms: tuple[str, ...] = ALGORITHMS,
     group: str = "demo",
     epochs: int = 2,
 ) -> list[TrainResult]:
     training_set = tiny_training_set(config) if training_set is None else training_set
     return train_models(
-        training_set, list(tags), list(algorithms), config, models_root,
-        group=group, options=quick_options(epochs),
-    )  # fmt: skip
+        training_set,
+        list(tags),
+        list(algorithms),
+        config,
+        models_root,
+        group=group,
+        options=quick_options(epochs),
+    )
 
 
 def shared_tiny_models(base_dir: str | Path, config: ScopeConfig) -> Path:

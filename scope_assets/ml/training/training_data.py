@@ -25,9 +25,9 @@ from scope_assets.features.imputation import (
     build_imputation_reference,
     impute_features,
 )
-from scope_assets.ml.arrays import dmdt_from_series
-from scope_assets.ml.scaling import FeatureStats, Scaler
-from scope_assets.ml.training_set import TrainingSetError
+from scope_assets.ml.dmdt_arrays import dmdt_from_series
+from scope_assets.ml.model_files.scaling import FeatureStats, Scaler
+from scope_assets.ml.training.training_set import TrainingSetError
 
 PARTS = ("train", "val", "test")
 

@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scope_assets.config import ScopeConfig
-from scope_assets.ml.labels import SIM_CLASSES
+from scope_assets.lightcurves.ids import encode_id
+from scope_assets.ml.dmdt_arrays import DMDT_SHAPE, dmdt_to_arrow
+from scope_assets.ml.training.labels import SIM_CLASSES
 
-DMDT_SHAPE = (26, 26)
 SURVEYS = ("Gaia_EDR3", "AllWISE", "PS1_DR1")
 _PERIODS = {
     "rrab": (0.45, 0.8),
@@ -46,18 +47,6 @@ _SHARES = {
     "fla": 0.07,
     "nonvar": 0.40,
 }
-
-
-def ztf_id(field: int, ccd: np.ndarray, quad: np.ndarray, filt: np.ndarray, seq: np.ndarray):
-    """SCoPe's 14-digit light-curve id: 1, field(4), readout channel(2), filter(1), seq(6)."""
-    channel = (np.asarray(ccd) - 1) * 4 + (np.asarray(quad) - 1)
-    return (
-        10**13
-        + int(field) * 10**9
-        + channel.astype(np.int64) * 10**7
-        + np.asarray(filt, dtype=np.int64) * 10**6
-        + np.asarray(seq, dtype=np.int64)
-    )
 
 
 def synthetic_truth(
@@ -88,7 +77,7 @@ def synthetic_truth(
     seq = start_seq + np.arange(n)
     return pd.DataFrame(
         {
-            "_id": ztf_id(field, ccd, quad, filt, seq),
+            "_id": encode_id(field, ccd, quad, filt, seq),
             "class": cls,
             "period_days": np.where(periodic, period, np.nan),
             "field": np.full(n, field, dtype=np.int64),
@@ -123,16 +112,6 @@ def _dmdt_pattern(cls: str) -> np.ndarray:
     centre = rng.uniform(6, 20)
     base += 3.0 * np.exp(-0.5 * ((rows - centre) / rng.uniform(1.0, 4.0)) ** 2)
     return base
-
-
-def dmdt_array(dmdt: np.ndarray) -> pa.Array:
-    """``(n, 26, 26)`` array → Arrow ``list<list<double>>`` (the feature files' dmdt type)."""
-    n, rows, cols = dmdt.shape
-    values = pa.array(np.ascontiguousarray(dmdt, dtype=np.float64).ravel())
-    inner = pa.ListArray.from_arrays(
-        pa.array(np.arange(n * rows + 1, dtype=np.int32) * cols), values
-    )
-    return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * rows), inner)
 
 
 def synthetic_features_table(
@@ -201,7 +180,7 @@ def synthetic_features_table(
             data[c] = pa.array(col, mask=np.isnan(col), type=pa.float64()).cast(pa.int64())
         else:
             data[c] = pa.array(col, mask=np.isnan(col))
-    data["dmdt"] = dmdt_array(dmdt)
+    data["dmdt"] = dmdt_to_arrow(dmdt)
     return pa.table(data)
 
 

@@ -12,26 +12,8 @@ import shlex
 from pathlib import Path
 
 from scope_assets.config import ScopeConfig
-from scope_assets.ml.manifest import ModelError
-from scope_assets.ml.models import _tag_order, find_model_dirs, newest_scope_model_file
-
-
-def group_model_paths(
-    models_root: str | Path, algorithm: str, group: str, config: ScopeConfig | None = None
-) -> tuple[list[Path], list[str]]:
-    """(model paths, tags) of a group: this project's layout, else SCoPe's ``models_<alg>``."""
-    root = Path(models_root)
-    if (root / algorithm / group).is_dir():
-        dirs = find_model_dirs(root, algorithm, group, config=config)
-        return [d.resolve() for d in dirs], [d.name for d in dirs]
-    scope_dir = root / f"models_{algorithm}" / group
-    if scope_dir.is_dir():
-        tags = _tag_order([p.name for p in scope_dir.iterdir() if p.is_dir()], config)
-        return [newest_scope_model_file(scope_dir / t, algorithm).resolve() for t in tags], tags
-    raise ModelError(
-        f"no {algorithm} model group {group!r}: neither {root / algorithm / group} nor "
-        f"{scope_dir} exists"
-    )
+from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
+from scope_assets.ml.model_files.either_layout import group_model_paths
 
 
 def create_inference_script(
@@ -41,7 +23,7 @@ def create_inference_script(
     group: str,
     *,
     config: ScopeConfig | None = None,
-    batch_size: int = 100_000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     write_csv: bool = False,
     data_dir: str | Path | None = None,
     feature_directory: str | None = None,
@@ -56,12 +38,8 @@ def create_inference_script(
             f"{path} already exists; not overwriting it (remove it or pick another name)"
         )
     paths, tags = group_model_paths(models_root, algorithm, group, config)
-    args = [
-        "run-inference",
-        "--algorithm", algorithm,
-        "--paths-models", *map(str, paths),
-        "--model-class-names", *tags,
-    ]  # fmt: skip
+    args = ["run-inference", "--algorithm", algorithm, "--paths-models", *map(str, paths)]
+    args += ["--model-class-names", *tags]
     command = " ".join(shlex.quote(a) for a in args)
     command += ' --field "$1" --whole-field --flag-ids'
     command += f" --batch-size {int(batch_size)}"

@@ -1,4 +1,4 @@
-"""Fast conversions of feature-table columns to model input arrays."""
+"""dm-dt columns ↔ arrays: feature-table columns to model inputs, and arrays back to Arrow."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from scope_assets.ml.model_errors import InputError
+
 DMDT_SHAPE = (26, 26)
-
-
-class InputError(ValueError):
-    """A feature table cannot feed a model; the message names the table and the column."""
 
 
 class DmdtRows:
@@ -83,3 +81,14 @@ def dmdt_from_series(series: pd.Series, shape: tuple[int, int] = DMDT_SHAPE) -> 
             raise InputError(f"dmdt of row {i} has shape {arr.shape}, expected {shape}")
         out[i] = arr
     return out
+
+
+def dmdt_to_arrow(dmdt: np.ndarray) -> pa.ListArray:
+    """``(n, rows, cols)`` array → Arrow ``list<list<value>>`` (the feature files' dmdt type),
+    keeping the array's dtype."""
+    n, rows, cols = dmdt.shape
+    values = pa.array(np.ascontiguousarray(dmdt).ravel())
+    inner = pa.ListArray.from_arrays(
+        pa.array(np.arange(n * rows + 1, dtype=np.int32) * cols), values
+    )
+    return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * rows), inner)

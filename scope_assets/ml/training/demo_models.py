@@ -22,17 +22,33 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scope_assets.config import ScopeConfig
-from scope_assets.features.imputation import impute_features
+from scope_assets.features.imputation import ImputationReference, impute_features
 from scope_assets.io import DataLayout, atomic_path
-from scope_assets.ml.dataset import common_split, self_imputation_reference
-from scope_assets.ml.dnn import DNNOptions
-from scope_assets.ml.labels import DEMO_GROUP, DEMO_TAGS
-from scope_assets.ml.manifest import MANIFEST_NAME
-from scope_assets.ml.train import TrainOptions, TrainResult, train_model
-from scope_assets.ml.training_set import TRAINING_N_SOURCES, demo_training_set
-from scope_assets.ml.xgb import XGBOptions
+from scope_assets.ml.backends.dnn import DNNOptions
+from scope_assets.ml.backends.registry import ALGORITHMS
+from scope_assets.ml.backends.xgb import XGBOptions
+from scope_assets.ml.dmdt_arrays import dmdt_to_arrow
+from scope_assets.ml.model_files.manifest import MANIFEST_NAME
+from scope_assets.ml.training.labels import DEMO_GROUP, DEMO_TAGS
+from scope_assets.ml.training.model_training import (
+    TrainOptions,
+    TrainResult,
+    options_reference,
+    train_models,
+)
+from scope_assets.ml.training.training_data import common_split
+from scope_assets.ml.training.training_set import TRAINING_N_SOURCES, demo_training_set
 
-DEMO_DNN = {"epochs": 150, "batch_size": 64, "patience": 15, "reduce_lr_patience": 7}
+
+def reduce_lr_patience(patience: int) -> int:
+    """The demo's learning-rate patience: half the early-stopping patience."""
+    return max(1, patience // 2)
+
+
+DEMO_DNN = DNNOptions(
+    epochs=150, batch_size=64, patience=15, reduce_lr_patience=reduce_lr_patience(15)
+)
+"""The demo's DNN budget: fewer epochs and a shorter patience than SCoPe's defaults."""
 
 
 def holdout_path(models_root: str | Path, group: str = DEMO_GROUP) -> Path:
@@ -52,11 +68,12 @@ def train_options(
 ) -> TrainOptions:
     """Training options: SCoPe's defaults with the demo's DNN budget; ``None`` keeps a default."""
     seed = config.training.seed if seed is None else seed
+    patience = patience or DEMO_DNN.patience
     dnn = DNNOptions(
-        epochs=epochs or DEMO_DNN["epochs"],
-        batch_size=batch_size or DEMO_DNN["batch_size"],
-        patience=patience or DEMO_DNN["patience"],
-        reduce_lr_patience=max(1, (patience or DEMO_DNN["patience"]) // 2),
+        epochs=epochs or DEMO_DNN.epochs,
+        batch_size=batch_size or DEMO_DNN.batch_size,
+        patience=patience,
+        reduce_lr_patience=reduce_lr_patience(patience),
         seed=seed,
     )
     if learning_rate is not None:
@@ -75,6 +92,7 @@ def training_set_for(
     rebuild: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, Path]:
+    """The simulated training set of ``layout`` (``progress``: light curves featurised)."""
     return demo_training_set(
         layout.training_dir,
         config,
@@ -88,7 +106,7 @@ def training_set_for(
 def write_holdout(
     training_set: pd.DataFrame,
     config: ScopeConfig,
-    reference,
+    reference: ImputationReference,
     path: Path,
     *,
     seed: int = 42,
@@ -110,12 +128,7 @@ def write_holdout(
     part = rows.iloc[test][keep_columns].reset_index(drop=True)
     table = pa.Table.from_pandas(part, preserve_index=False)
     dmdt = np.stack([np.asarray(np.stack(v), dtype=np.float32) for v in rows["dmdt"].iloc[test]])
-    n = len(dmdt)
-    values = pa.array(dmdt.ravel())
-    inner = pa.ListArray.from_arrays(pa.array(np.arange(n * 26 + 1, dtype=np.int32) * 26), values)
-    table = table.append_column(
-        "dmdt", pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * 26), inner)
-    )
+    table = table.append_column("dmdt", dmdt_to_arrow(dmdt))
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", compression_level=19)
     return path
@@ -144,67 +157,44 @@ def _prune_imputation_references(models_root: Path) -> None:
 
 
 def train_demo_models(
-    layout: DataLayout,
+    training_set: pd.DataFrame,
+    training_set_path: Path,
     models_root: str | Path,
     config: ScopeConfig,
     *,
     options: TrainOptions | None = None,
-    algorithms: list[str] | tuple[str, ...] = ("xgb", "dnn"),
+    algorithms: list[str] | tuple[str, ...] = ALGORITHMS,
     tags: tuple[str, ...] = DEMO_TAGS,
-    n_sources: int | None = None,
-    workers: int | None = None,
-    rebuild_training_set: bool = False,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
+    progress: Callable[[str, str], None] | None = None,
 ) -> DemoResult:
-    """Build (or reuse) the training set and (re)train the whole demo group from scratch."""
-    from tqdm import tqdm
-
+    """(Re)train the whole demo group from scratch on the simulated training set, one shared
+    imputation reference, and write the held-out rows (``progress``: a model trained)."""
     models_root = Path(models_root)
     options = options or train_options(config)
-    n_done = 0
-
-    with tqdm(desc="training-set features", unit="lc", disable=None) as bar:
-
-        def progress(n: int) -> None:
-            nonlocal n_done
-            bar.update(n)
-            n_done += n
-            if bar.disable and n_done // 250 > (n_done - n) // 250:  # no terminal: log lines
-                log(f"training-set features: {n_done} light curves")
-
-        training_set, ts_path = training_set_for(
-            layout, config, n_sources=n_sources, workers=workers, rebuild=rebuild_training_set,
-            progress=progress,
-        )  # fmt: skip
-    log(f"training set: {len(training_set)} rows from {ts_path}")
-    reference = self_imputation_reference(
-        training_set, config, max_rows=options.imputation_max_rows, seed=options.seed
-    )
+    reference = options_reference(training_set, config, options)
     for algorithm in algorithms:
         shutil.rmtree(models_root / algorithm / DEMO_GROUP, ignore_errors=True)
-    results = []
-    with tqdm(
-        total=len(algorithms) * len(tags), desc="training", unit="model", disable=None
-    ) as bar:
-        for algorithm in algorithms:
-            for tag in tags:
-                results.append(
-                    train_model(
-                        training_set,
-                        tag,
-                        algorithm,
-                        config,
-                        models_root,
-                        group=DEMO_GROUP,
-                        options=options,
-                        reference=reference,
-                        log=tqdm.write,
-                    )  # fmt: skip
-                )
-                bar.update()
+    results = train_models(
+        training_set,
+        list(tags),
+        list(algorithms),
+        config,
+        models_root,
+        group=DEMO_GROUP,
+        options=options,
+        reference=reference,
+        log=log,
+        progress=progress,
+    )
     _prune_imputation_references(models_root)
     holdout = write_holdout(
-        training_set, config, reference, holdout_path(models_root), seed=options.seed,
-        test_size=options.test_size, val_size=options.val_size,
-    )  # fmt: skip
-    return DemoResult(results, ts_path, holdout)
+        training_set,
+        config,
+        reference,
+        holdout_path(models_root),
+        seed=options.seed,
+        test_size=options.test_size,
+        val_size=options.val_size,
+    )
+    return DemoResult(results, training_set_path, holdout)

@@ -3,7 +3,7 @@
 For the embedded default the labelled sources are simulated: a training sky is simulated with the
 sky simulator (its own field and seed, so it never overlaps the demo field), its light curves go
 through the same feature code as a field (``features_for_light_curves``), and the simulator's
-truth classes become SCoPe label columns (:mod:`scope_assets.ml.labels`).
+truth classes become SCoPe label columns (:mod:`scope_assets.ml.training.labels`).
 :func:`build_training_set` is the part that does not care where the features came from.
 """
 
@@ -23,7 +23,7 @@ import pandas as pd
 
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
-from scope_assets.ml.labels import label_columns, labels_for_classes
+from scope_assets.ml.training.labels import label_columns, labels_for_classes
 
 TRAINING_FIELD = 699
 """Field number of the simulated training sky (not a ZTF grid field, so ids never clash)."""
@@ -173,7 +173,7 @@ def simulated_training_set(
 def feature_code_fingerprint() -> str:
     """Hash of the simulator, light-curve and feature source code: a cached training set is
     rebuilt when the code that made its features changes."""
-    package = Path(__file__).resolve().parents[1]
+    package = Path(__file__).resolve().parents[2]  # scope_assets/
     digest = hashlib.sha256()
     for sub in ("sim", "lightcurves", "features"):
         for path in sorted((package / sub).rglob("*.py")):

@@ -1,0 +1,136 @@
+"""Writing a run's outputs: the Parquet predictions, the flagged JSON, a CSV copy, ``meta.json``.
+
+The Parquet file and the flagged JSON are written as the batches arrive and appear atomically
+(complete, or not at all when the run fails).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scope_assets.io import atomic_path, write_json
+
+DEFAULT_BATCH_SIZE = 100_000
+"""Input rows per output row group."""
+
+
+class FlagWriter:
+    """Streams ``{"<_id>": [missing features], ...}`` to a file, one entry per line."""
+
+    def __init__(self, handle: TextIO, names: list[str]):
+        self.handle = handle
+        self.names = names
+        self.first = True
+        handle.write("{")
+
+    def write(self, ids: np.ndarray, missing: np.ndarray) -> None:
+        """One entry per id; ``missing``: (rows, ``names``) mask of missing features."""
+        entries = np.full(len(ids), "[]", dtype=object)
+        for r in np.flatnonzero(missing.any(axis=1)):
+            entries[r] = json.dumps([self.names[j] for j in np.flatnonzero(missing[r])])
+        parts = [f'"{i}": {e}' for i, e in zip(ids.tolist(), entries, strict=True)]
+        if parts:
+            self.handle.write(("\n" if self.first else ",\n") + ",\n".join(parts))
+            self.first = False
+
+    def close(self) -> None:
+        self.handle.write("\n}\n" if not self.first else "}\n")
+
+
+class PredictionWriter:
+    """Appends scored tables to the Parquet file, one row group per ``batch_size`` input rows."""
+
+    def __init__(self, parquet: pq.ParquetWriter, flags: FlagWriter | None, batch_size: int):
+        self.parquet = parquet
+        self.flags = flags
+        self.batch_size = batch_size
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+        self.rows_out = 0
+        self.row_groups = 0
+
+    def append(self, table: pa.Table, rows_read: int) -> None:
+        """The output rows of ``rows_read`` input rows."""
+        self.pending.append(table)
+        self.pending_rows += rows_read
+        if self.pending_rows >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            table = pa.concat_tables(self.pending)
+            self.parquet.write_table(table)
+            self.rows_out += table.num_rows
+            self.row_groups += 1
+            self.pending, self.pending_rows = [], 0
+
+
+@contextlib.contextmanager
+def prediction_writer(
+    output: Path,
+    schema: pa.Schema,
+    *,
+    flagged_path: Path | None,
+    flag_names: list[str],
+    batch_size: int,
+) -> Iterator[PredictionWriter]:
+    """A :class:`PredictionWriter` whose files are complete when the block ends without error."""
+    with contextlib.ExitStack() as stack:
+        parquet = stack.enter_context(
+            pq.ParquetWriter(stack.enter_context(atomic_path(output)), schema)
+        )
+        flags = None
+        if flagged_path is not None:
+            handle = stack.enter_context(open(stack.enter_context(atomic_path(flagged_path)), "w"))
+            flags = FlagWriter(handle, flag_names)
+        writer = PredictionWriter(parquet, flags, batch_size)
+        yield writer
+        writer.flush()
+        if flags is not None:
+            flags.close()
+
+
+def write_csv_copy(parquet_path: Path) -> Path:
+    """The predictions as CSV beside the Parquet file (no table metadata)."""
+    import pyarrow.csv as pacsv
+
+    csv_path = parquet_path.with_suffix(".csv")
+    source = pq.ParquetFile(parquet_path)
+    schema = source.schema_arrow.remove_metadata()
+    with atomic_path(csv_path) as tmp, pacsv.CSVWriter(tmp, schema) as writer:
+        for batch in source.iter_batches(batch_size=DEFAULT_BATCH_SIZE):
+            writer.write_batch(batch)
+    return csv_path
+
+
+def _field_value(field: int | str) -> int | str:
+    try:
+        return int(field)
+    except (TypeError, ValueError):
+        return str(field)
+
+
+def write_meta(
+    path: Path, field: int | str, algorithm: str, model_paths: list[str], total: int
+) -> Path:
+    """``meta.json`` = ``{field, <alg>_models: [paths], total}``; other keys of an existing file are
+    kept, the model list is replaced by this run's (no duplicate appends)."""
+    data: dict = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            data = {}
+    data = data if isinstance(data, dict) else {}
+    data["field"] = _field_value(field)
+    data[f"{algorithm}_models"] = list(dict.fromkeys(model_paths))
+    data["total"] = int(total)
+    return write_json(data, path)
