@@ -103,7 +103,7 @@ class SlurmResource(dg.ConfigurableResource):
             started = time.monotonic()
             job_id = cluster.submit(script)
             context.log.info(f"submitted SLURM job {job_id}: {script}")
-            status = self._follow(context, job_id, launch_dir)
+            status = self._follow(context, job_id, launch_dir, session)
             metadata = {
                 "slurm_job_id": job_id,
                 "slurm_state": status.state,
@@ -128,8 +128,13 @@ class SlurmResource(dg.ConfigurableResource):
         context.add_asset_metadata(invocation.get_materialize_result().metadata)
         return read_pickle(result_path(call_path))
 
-    def _follow(self, context: Context, job_id: str, launch_dir: Path) -> cluster.JobStatus:
-        """Poll the job to its end, forwarding its output; scancel it if anything interrupts."""
+    def _follow(
+        self, context: Context, job_id: str, launch_dir: Path, session: dg.PipesSession
+    ) -> cluster.JobStatus:
+        """Poll the job to its end, forwarding its output; scancel it if anything interrupts.
+
+        Once the job has closed its Pipes session it is about to exit, so polling turns quick.
+        """
         outputs = {
             name: cluster.LineFollower(launch_dir / f"{name}.log") for name in ("stdout", "stderr")
         }
@@ -148,7 +153,9 @@ class SlurmResource(dg.ConfigurableResource):
 
         finished = False
         try:
-            status = cluster.wait_for_job(job_id, self.poll_interval_s, on_poll)
+            status = cluster.wait_for_job(
+                job_id, self.poll_interval_s, on_poll, lambda s: _nap(s, session)
+            )
             finished = True
         finally:
             if not finished:
@@ -182,6 +189,15 @@ def _job_name(context: Context) -> str:
     if context.has_partition_key:
         name += f"-{context.partition_key}"
     return re.sub(r"[^\w.-]+", "_", name)
+
+
+def _nap(seconds: float, session: dg.PipesSession, step_s: float = 0.05) -> None:
+    """Sleep ``seconds``, cut short once the job has sent its Pipes closed message."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(step_s)
+        if session.message_handler.received_closed_message:
+            return
 
 
 def _code_block(lines: list[str]) -> str:

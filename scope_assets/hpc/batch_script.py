@@ -28,6 +28,7 @@ class BatchSettings:
     cpus: int = 1
     """``--cpus-per-task``."""
     nodes: int = 1
+    """``--nodes``, written only when not 1 (SLURM's default)."""
     gpus: int = 0
     mail_user: str = ""
     output: str = ""
@@ -55,7 +56,10 @@ def sbatch_directives(settings: BatchSettings) -> list[str]:
         "--chdir": settings.workdir,
     }
     options += [f"{flag}={value}" for flag, value in optional.items() if value]
-    options += [f"--nodes={settings.nodes}", f"--cpus-per-task={settings.cpus}"]
+    # An explicit --nodes=1 made the local cluster run one such job at a time: omit the default.
+    if settings.nodes != 1:
+        options.append(f"--nodes={settings.nodes}")
+    options.append(f"--cpus-per-task={settings.cpus}")
     if settings.gpus:
         options.append(f"--gpus={settings.gpus}")
     if settings.mail_user:
