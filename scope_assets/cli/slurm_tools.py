@@ -62,7 +62,10 @@ def inference_slurm_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mail-user", default="")
     parser.add_argument("--python-env-name", default="", help="virtualenv path or conda env")
     parser.add_argument(
-        "--extra-sbatch", action="append", default=[], help="more #SBATCH options (repeatable)"
+        "--extra-sbatch",
+        action="append",
+        default=[],
+        help="one more #SBATCH option, e.g. --extra-sbatch=--qos=short (repeatable)",
     )
     parser.add_argument("--fields-file", help="field list handed to the submitter")
     return parser
