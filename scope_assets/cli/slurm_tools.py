@@ -14,20 +14,20 @@ import sys
 from pathlib import Path
 
 
-def _paths(parser: argparse.ArgumentParser) -> None:
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A parser with the flags both commands share: paths, algorithm and queue pacing."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--algorithm", choices=["xgb", "dnn"], default="dnn")
     parser.add_argument(
         "--dirname", default="inference", help="scripts and logs go to <data root>/<alg>_<dirname>"
     )
     parser.add_argument("--data-dir", help="data root (default $SCOPE_DATA_DIR or ./data)")
     parser.add_argument("--config-path", help="scope.yaml (inference.fields_to_run/_exclude)")
-
-
-def _pacing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-instances", type=int, default=20, help="jobs queued at most")
     parser.add_argument(
         "--wait-time-minutes", type=float, default=5.0, help="wait between queue checks"
     )
+    return parser
 
 
 def _fail(message: str) -> int:
@@ -39,12 +39,10 @@ def _fail(message: str) -> int:
 
 
 def inference_slurm_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run-inference-slurm",
-        description="Write slurm.sub (one field, $FID) and slurm_submission.sub for a group.",
+    parser = _parser(
+        "run-inference-slurm",
+        "Write slurm.sub (one field, $FID) and slurm_submission.sub for a group.",
     )
-    _paths(parser)
-    _pacing(parser)
     parser.add_argument("--group-name", default="demo", help="model group (new script only)")
     parser.add_argument("--models-dir", help="models root (for a new inference script)")
     parser.add_argument("--generated-script-name", help="default get_all_preds_<alg>.sh")
@@ -156,12 +154,10 @@ def run_inference_slurm_main(argv: list[str] | None = None) -> int:
 
 
 def job_submission_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run-inference-job-submission",
-        description="Submit slurm.sub once per field without predictions; safe to rerun.",
+    parser = _parser(
+        "run-inference-job-submission",
+        "Submit slurm.sub once per field without predictions; safe to rerun.",
     )
-    _paths(parser)
-    _pacing(parser)
     parser.add_argument("--fields", type=int, nargs="+", help="fields (default: config/file)")
     parser.add_argument("--fields-file", help="text file of field numbers")
     parser.add_argument("--fields-to-exclude", type=int, nargs="+", default=[])
