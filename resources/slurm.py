@@ -17,9 +17,9 @@ import shlex
 import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 
@@ -29,6 +29,7 @@ from scope_assets.hpc.batch_script import BatchSettings, write_batch_script
 from scope_assets.hpc.remote_call import prepare_call, read_pickle, result_path, write_pickle
 
 Context = dg.AssetExecutionContext | dg.OpExecutionContext
+T = TypeVar("T")
 
 
 class SlurmResource(dg.ConfigurableResource):
@@ -114,7 +115,13 @@ class SlurmResource(dg.ConfigurableResource):
             self._raise_unless_completed(status, Path(settings.error), metadata)
         return dg.PipesClientCompletedInvocation(session, metadata=metadata)
 
-    def call(self, context: dg.AssetExecutionContext, function, *args, **kwargs) -> Any:
+    def call(
+        self,
+        context: dg.AssetExecutionContext,
+        function: Callable[..., T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
         """``function(*args, **kwargs)`` run in a SLURM job; returns its return value.
 
         The job's metadata (job id, node, seconds) joins the asset's materialization.
