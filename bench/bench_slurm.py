@@ -51,7 +51,6 @@ def materialize(data: Path, mode: str, work: Path) -> dict[str, float]:
     import dagster as dg
 
     from resources.execution import ExecutionResource
-    from resources.slurm import SlurmResource
     from resources.storage import REPO_MODELS_DIR
     from scope_assets.config import load_config
     from scope_assets.hpc.steps import predict_field_with_group
@@ -59,7 +58,7 @@ def materialize(data: Path, mode: str, work: Path) -> dict[str, float]:
 
     @dg.asset(partitions_def=dg.StaticPartitionsDefinition([str(FIELD)]))
     def xgb_predictions(context: dg.AssetExecutionContext, execution: ExecutionResource):
-        scored = execution.run(
+        scored = execution.call(
             context,
             predict_field_with_group,
             DataLayout(data),
@@ -74,7 +73,7 @@ def materialize(data: Path, mode: str, work: Path) -> dict[str, float]:
         )
         return dg.MaterializeResult(metadata={"rows": scored.inference.rows_out})
 
-    execution = ExecutionResource(mode=mode, slurm=SlurmResource(work_dir=str(work), memory="2G"))
+    execution = ExecutionResource(mode=mode, work_dir=str(work), memory="2G")
     started = time.perf_counter()
     result = dg.materialize(
         [xgb_predictions], partition_key=str(FIELD), resources={"execution": execution}

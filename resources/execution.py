@@ -1,8 +1,10 @@
 """Where the heavy steps run: in the Dagster run process, or as SLURM jobs — one switch.
 
-The heavy assets (``features``, ``xgb_predictions``, ``dnn_predictions``) call their domain
-function through :meth:`ExecutionResource.run`; ``mode`` decides where that same call happens.
-A backfill of N fields then submits N jobs and the cluster decides how many run at once.
+The heavy assets (``features``, ``xgb_predictions``, ``dnn_predictions``) make their domain call
+through :meth:`ExecutionResource.call`; ``mode`` decides where that same call happens, and the
+SLURM settings sit beside it, so one resource configures both (in code or at launch:
+``resources: {execution: {config: {mode: slurm, partition: ..., time: ...}}}``). A backfill of
+N fields then submits N jobs and the cluster decides how many run at once.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from resources.slurm import SlurmResource
 T = TypeVar("T")
 
 
-class ExecutionResource(dg.ConfigurableResource):
-    """``mode="in_process"`` (the default) or ``"slurm"`` (jobs configured by ``slurm``)."""
+class ExecutionResource(SlurmResource):
+    """``mode="in_process"`` (the default) or ``"slurm"``, plus :class:`SlurmResource`'s settings."""
 
     mode: Literal["in_process", "slurm"] = "in_process"
-    slurm: SlurmResource | None = None
 
-    def run(
+    def call(
         self,
         context: dg.AssetExecutionContext,
         function: Callable[..., T],
@@ -32,5 +33,5 @@ class ExecutionResource(dg.ConfigurableResource):
     ) -> T:
         """``function(*args, **kwargs)`` here, or the same call in a SLURM job."""
         if self.mode == "slurm":
-            return (self.slurm or SlurmResource()).call(context, function, *args, **kwargs)
+            return super().call(context, function, *args, **kwargs)
         return function(*args, **kwargs)

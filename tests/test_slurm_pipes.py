@@ -64,7 +64,7 @@ def xgb_scores(
     context: dg.AssetExecutionContext, execution: ExecutionResource, data: dg.ResourceParam[str]
 ):
     """What the patched ``xgb_predictions`` does: the domain call through the switch."""
-    scored = execution.run(
+    scored = execution.call(
         context,
         predict_field_with_group,
         DataLayout(data),
@@ -81,8 +81,12 @@ def xgb_scores(
     return dg.MaterializeResult(metadata={"columns": scored.score_columns})
 
 
+def _slurm_settings(tmp_path: Path, **settings) -> dict:
+    return {"work_dir": str(tmp_path / "slurm"), "memory": "300M"} | settings
+
+
 def _slurm(tmp_path: Path, **settings) -> SlurmResource:
-    return SlurmResource(**({"work_dir": str(tmp_path / "slurm"), "memory": "300M"} | settings))
+    return SlurmResource(**_slurm_settings(tmp_path, **settings))
 
 
 def _messages(instance: dg.DagsterInstance, result) -> list[str]:
@@ -186,7 +190,7 @@ def test_predictions_through_slurm_equal_in_process(scored_field, tmp_path):
     outputs = {}
     with dg.instance_for_test() as instance:
         for mode in ("in_process", "slurm"):
-            execution = ExecutionResource(mode=mode, slurm=_slurm(tmp_path, memory="1G"))
+            execution = ExecutionResource(mode=mode, **_slurm_settings(tmp_path, memory="1G"))
             resources = {"execution": execution, "data": str(scored_field)}
             result = dg.materialize(
                 [xgb_scores], partition_key="297", resources=resources, instance=instance
@@ -216,7 +220,7 @@ def test_predictions_through_slurm_equal_in_process(scored_field, tmp_path):
 
 @needs_slurm
 def test_bad_input_fails_the_asset_with_job_id_state_and_stderr_tail(scored_field, tmp_path):
-    execution = ExecutionResource(mode="slurm", slurm=_slurm(tmp_path, memory="1G"))
+    execution = ExecutionResource(mode="slurm", **_slurm_settings(tmp_path, memory="1G"))
     resources = {"execution": execution, "data": str(scored_field)}
     result = dg.materialize(
         [xgb_scores], partition_key="298", resources=resources, raise_on_error=False
