@@ -96,6 +96,13 @@ class TrainingConfig(_Strict):
     seed: int = 42
 
 
+class InferenceFieldsConfig(_Strict):
+    """Fields that ``run-inference-job-submission`` scores (SCoPe's ``inference`` keys)."""
+
+    fields_to_run: list[int] = []
+    fields_to_exclude: list[int] = []
+
+
 class ScopeConfig(_Strict):
     period_suffix: str = "ELS_ECE_EAOV"
     features: FeaturesConfig
@@ -103,6 +110,7 @@ class ScopeConfig(_Strict):
     feature_generation: FeatureGenerationConfig = FeatureGenerationConfig()
     imputation: ImputationConfig = ImputationConfig()
     training: TrainingConfig = TrainingConfig()
+    inference: InferenceFieldsConfig = InferenceFieldsConfig()
 
     def column_name(self, feature: str) -> str:
         """The stored column of ``feature``: periodic features carry ``_<period_suffix>``."""
