@@ -6,6 +6,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.config import load_config
@@ -73,7 +74,7 @@ def env(tmp_path_factory):
         "layout": layout,
         "source": source,
         "models": models,
-        "resources": {"storage": storage},
+        "resources": {"storage": storage, "execution": ExecutionResource()},
         "instance": instance,
     }
 
@@ -180,7 +181,11 @@ def test_definitions_load_with_the_field_assets():
     defs = dg.Definitions(
         assets=[*FIELD_ASSETS, *ML_ASSETS, *REPORT_ASSETS],
         asset_checks=ML_CHECKS,
-        resources={"storage": StorageResource(), "sky": SkySourceResource()},
+        resources={
+            "storage": StorageResource(),
+            "sky": SkySourceResource(),
+            "execution": ExecutionResource(),
+        },
     )
     dg.Definitions.validate_loadable(defs)
 

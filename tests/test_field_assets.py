@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.definitions import build_definitions
@@ -36,6 +37,7 @@ def small_field(tmp_path_factory):
     resources = {
         "storage": StorageResource(data_dir=str(root), config_path=str(config)),
         "sky": SkySourceResource(archive_dir=str(root / "archive")),
+        "execution": ExecutionResource(),
     }
     with dg.instance_for_test() as instance:
         result = dg.materialize(

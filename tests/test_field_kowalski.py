@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from resources.execution import ExecutionResource
 from resources.kowalski import KowalskiResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
@@ -20,6 +21,7 @@ def run_field(root, config, sky: SkySourceResource) -> pd.DataFrame:
     resources = {
         "storage": StorageResource(data_dir=str(root), config_path=str(config)),
         "sky": sky,
+        "execution": ExecutionResource(),
     }
     with dg.instance_for_test() as instance:
         result = dg.materialize(

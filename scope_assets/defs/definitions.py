@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
@@ -30,7 +31,11 @@ DEMO_CHECKS = [*FIELD_CHECKS, *ML_CHECKS]
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources for the embedded default: local archive under the data root."""
-    return {"storage": StorageResource(), "sky": SkySourceResource()}
+    return {
+        "storage": StorageResource(),
+        "sky": SkySourceResource(),
+        "execution": ExecutionResource(),
+    }
 
 
 def build_definitions() -> dg.Definitions:

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.metadata import counts_markdown, table_metadata
@@ -95,13 +96,22 @@ def light_curves(
     "alerts and cross-matches; one file per ccd/quad.",
 )
 def features(
-    context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
+    context: dg.AssetExecutionContext,
+    storage: StorageResource,
+    sky: SkySourceResource,
+    execution: ExecutionResource,
 ) -> dg.MaterializeResult:
     field = _field(context)
     layout = storage.layout()
     config = storage.scope_config()
-    written = field_pipeline.compute_field_features(
-        sky.get_source(), field, layout, config, _progress_logger(context, "features")
+    written = execution.call(
+        context,
+        field_pipeline.compute_field_features,
+        sky.get_source(),
+        field,
+        layout,
+        config,
+        progress=_progress_logger(context, "features"),
     )
     df = field_pipeline.read_field_features(field, layout)
     missing = table_checks.unimputable_missing(df, config)

@@ -14,6 +14,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from resources.execution import ExecutionResource
 from resources.storage import StorageResource
 from scope_assets.defs.metadata import counts_markdown, table_metadata
 from scope_assets.defs.partitions import field_partitions
@@ -229,40 +230,42 @@ def dnn_models(
 def _predict(
     context: dg.AssetExecutionContext,
     storage: StorageResource,
+    execution: ExecutionResource,
     config: InferenceConfig,
     algorithm: str,
 ) -> dg.MaterializeResult:
     import pyarrow.parquet as pq
 
-    from scope_assets.ml.inference.field_inference import predict_field
-    from scope_assets.ml.model_files.project_layout import load_models
+    from scope_assets.analysis.comparison import is_positive
+    from scope_assets.hpc.steps import predict_field_with_group
 
     field = int(context.partition_key)
-    layout = storage.layout()
-    scope_config = storage.scope_config()
-    models = load_models(storage.models_root(), algorithm, config.group, config=scope_config)
-    context.log.info(f"{len(models)} {algorithm} models: {[m.tag for m in models]}")
-    result = predict_field(
-        layout,
+    scored = execution.call(
+        context,
+        predict_field_with_group,
+        storage.layout(),
         field,
         algorithm,
-        models,
-        scope_config,
+        storage.models_root(),
+        config.group,
+        storage.scope_config(),
         batch_size=config.batch_size,
         flag_ids=config.flag_ids,
         write_csv=config.write_csv,
+        log=context.log.info,
     )
+    result = scored.inference
     # only the score columns are read back for the summary (a field can be large)
-    scores = pq.read_table(result.path, columns=[m.column for m in models])
+    scores = pq.read_table(result.path, columns=scored.score_columns)
     rows = []
-    for m in models:
-        values = scores.column(m.column).to_numpy()
+    for column in scored.score_columns:
+        values = scores.column(column).to_numpy()
         rows.append(
             {
-                "class": m.column,
+                "class": column,
                 "mean": float(values.mean()) if len(values) else float("nan"),
-                "≥ 0.5": int((values >= 0.5).sum()),
-                "≥ 0.7": int((values >= 0.7).sum()),
+                "> 0.5": int(is_positive(values).sum()),
+                "> 0.7": int((values > 0.7).sum()),
             }
         )
     schema = pq.read_schema(result.path)
@@ -297,9 +300,12 @@ _MODEL_DEP = {"partition_mapping": dg.AllPartitionMapping()}
     description="XGBoost scores of every source of the field (preds_xgb/field_<f>/).",
 )
 def xgb_predictions(
-    context: dg.AssetExecutionContext, storage: StorageResource, config: InferenceConfig
+    context: dg.AssetExecutionContext,
+    storage: StorageResource,
+    execution: ExecutionResource,
+    config: InferenceConfig,
 ) -> dg.MaterializeResult:
-    return _predict(context, storage, config, "xgb")
+    return _predict(context, storage, execution, config, "xgb")
 
 
 @dg.asset(
@@ -310,9 +316,12 @@ def xgb_predictions(
     description="DNN scores of every source of the field (preds_dnn/field_<f>/).",
 )
 def dnn_predictions(
-    context: dg.AssetExecutionContext, storage: StorageResource, config: InferenceConfig
+    context: dg.AssetExecutionContext,
+    storage: StorageResource,
+    execution: ExecutionResource,
+    config: InferenceConfig,
 ) -> dg.MaterializeResult:
-    return _predict(context, storage, config, "dnn")
+    return _predict(context, storage, execution, config, "dnn")
 
 
 @dg.asset(
