@@ -70,14 +70,14 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
 
     Returns (light curves read, feature rows written).
     """
+    from scope_assets.features.feature_files import FeatureFileWriter
     from scope_assets.features.long_tables import iter_long_table
     from scope_assets.features.pipeline import (
-        FeatureFileWriter,
-        empty_features,
+        declared_feature_schema,
         feature_attrs,
         features_for_light_curves,
     )
-    from scope_assets.io import atomic_path, write_parquet
+    from scope_assets.io import atomic_path
     from scope_assets.lightcurves.irsa import read_irsa
 
     attrs = feature_attrs(config, input=str(path))
@@ -89,17 +89,13 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     else:
         batches = iter_long_table(path, config.feature_generation.batch_size)
     with tqdm(desc="light curves", unit="lc") as bar, atomic_path(output) as tmp:
-        with FeatureFileWriter(tmp, attrs) as writer:
+        with FeatureFileWriter(tmp, attrs, declared_feature_schema(config)) as writer:
             for raw in batches:
                 features, _ = features_for_light_curves(raw, sky, config)
                 n_read += len(raw)
                 if len(features):
                     writer.write(features)
                 bar.update(len(raw))
-        if writer.rows == 0:
-            empty = empty_features(config)
-            empty.attrs = attrs
-            write_parquet(empty, tmp)
     return n_read, writer.rows
 
 

@@ -25,10 +25,10 @@ from scope_assets.features.imputation import (
 )
 from scope_assets.features.pipeline import (
     CleaningSummary,
-    empty_features,
     feature_attrs,
     generate_field_features,
     write_cleaned_light_curves,
+    write_empty_features,
 )
 from scope_assets.io import DataLayout, read_parquet, read_table, write_json, write_parquet
 from scope_assets.lightcurves.id_files import (
@@ -126,9 +126,8 @@ def compute_field_features(
     for ccd, quad in sorted(set(read_field_quads(field, layout)) - set(written)):
         # As SCoPe does: a quadrant with no surviving light curve gets an empty file, so it
         # counts as done and inference sees every quadrant.
-        empty = empty_features(config)
-        empty.attrs = feature_attrs(config, field=field, ccd=ccd, quad=quad)
-        write_parquet(empty, layout.features_file(field, ccd, quad))
+        attrs = feature_attrs(config, field=field, ccd=ccd, quad=quad)
+        write_empty_features(layout.features_file(field, ccd, quad), config, attrs)
         written[(ccd, quad)] = 0
     return dict(sorted(written.items()))
 
