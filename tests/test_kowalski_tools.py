@@ -139,15 +139,15 @@ def test_get_features_whole_field(kowalski_env, tmp_path):
 
 def test_missing_ids_and_imputation_errors_are_clear(kowalski_env, tmp_path, capsys):
     args = ["--field", "296", "--whole-field", "--output-dir", str(tmp_path)]
-    assert get_features_main(args) == 1
+    assert get_features_main(args) == 2
     assert "run get-quad-ids first" in capsys.readouterr().err
     assert quad_ids(tmp_path, "--whole-field", "--minobs", "0") == 0
-    assert get_features_main([*args, "--impute-missing-features"]) == 1
+    assert get_features_main([*args, "--impute-missing-features"]) == 2
     assert "downloaded features" in capsys.readouterr().err
 
 
 def test_bad_credentials_fail_with_the_service_name(kowalski_env, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KOWALSKI_PASSWORD", "wrong-password-77")
-    assert quad_ids(tmp_path, "--multi-quads") == 1
+    assert quad_ids(tmp_path, "--multi-quads") == 2
     err = capsys.readouterr().err
     assert "Kowalski" in err and "Unauthorized" in err and "wrong-password-77" not in err

@@ -10,10 +10,11 @@ turns it off.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tqdm import tqdm
+
+from scope_assets.cli.error_exit import cli_main, report_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config_with_flags(args: argparse.Namespace):
-    from scope_assets.config import load_config
+    from pydantic import ValidationError
+
+    from scope_assets.config import ConfigError, load_config
 
     config = load_config(args.config)
     flags = {
@@ -61,7 +64,13 @@ def _config_with_flags(args: argparse.Namespace):
         "batch_size": args.batch_size,
     }
     updates = {k: v for k, v in flags.items() if v is not None}
-    fg = config.feature_generation.model_validate(config.feature_generation.model_dump() | updates)
+    try:
+        fg = config.feature_generation.model_validate(
+            config.feature_generation.model_dump() | updates
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid flag value ({problems})") from None
     return config.model_copy(update={"feature_generation": fg})
 
 
@@ -99,15 +108,12 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     return n_read, writer.rows
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from scope_assets.config import ConfigError, data_root
+    from scope_assets.config import data_root
 
-    try:
-        config = _config_with_flags(args)
-    except (ConfigError, ValueError) as exc:
-        print(f"generate-features: {exc}", file=sys.stderr)
-        return 2
+    config = _config_with_flags(args)
     if args.Ncore:
         import numba
 
@@ -126,8 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             n_read, n_rows = features_for_table(args.lightcurves, output, sky, config)
         except (FileNotFoundError, ValueError) as exc:
-            print(f"generate-features: {exc}", file=sys.stderr)
-            return 2
+            return report_error(str(exc))
         print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
         return 0
     from scope_assets.features import field_steps as field_pipeline

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from scope_assets.cli.error_exit import cli_main
 from scope_assets.cli.ml_shared_options import (
     add_algorithm_argument,
     add_common_arguments,
@@ -109,6 +110,7 @@ def _run_inference_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cli_main
 def run_inference_main(argv: list[str] | None = None) -> int:
     args = _run_inference_parser().parse_args(argv)
     if (args.ccd is None) != (args.quad is None):
@@ -163,6 +165,7 @@ def run_inference_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def create_inference_script_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="create-inference-script",
@@ -204,6 +207,7 @@ def create_inference_script_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def combine_preds_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="combine-preds", description="Join a field's DNN and XGB predictions (preds_dnn_xgb)."
@@ -256,6 +260,7 @@ def combine_preds_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def eval_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scope-eval", description="ROC AUC per class against the simulator's truth table."

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scope_assets.config import ScopeConfig
-from scope_assets.io.table_formats import META_KEY, TableFormatError, attrs_to_json
+from scope_assets.io.table_formats import META_KEY, attrs_to_json
+from scope_assets.io.table_metadata import TableFormatError
 
 CONFIG_TYPES: dict[str, pa.DataType] = {
     "float": pa.float64(),

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from scope_assets.config import ScopeConfig
+from scope_assets.errors import ScopeError
 from scope_assets.features.imputation import (
     ImputationReference,
     build_imputation_reference,
@@ -47,7 +48,7 @@ ALL_QUADS = [(ccd, quad) for ccd in range(1, 17) for quad in range(1, 5)]
 """The 16 CCDs x 4 quadrants the quad_ids asset asks for (the whole field)."""
 
 
-class FieldPipelineError(RuntimeError):
+class FieldPipelineError(ScopeError, RuntimeError):
     """A step of the field pipeline cannot run: the message names the missing input."""
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import yaml
 
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.fritz_client import FritzClient
 
 DEFAULT_FRITZ_URL = "https://fritz.science"
 
 
-class FritzSettingsError(ValueError):
+class FritzSettingsError(ScopeError, ValueError):
     """No usable Fritz URL or token; the message says where they are looked for."""
 
 

@@ -23,6 +23,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from scope_assets.errors import ScopeError
+
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -30,7 +32,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 MAX_PER_PAGE = 500
 
 
-class FritzError(RuntimeError):
+class FritzError(ScopeError, RuntimeError):
     """Fritz answered with an error (or not at all); ``message`` is the service's own text."""
 
     def __init__(self, method: str, endpoint: str, status: int | None, message: str) -> None:

@@ -2,7 +2,6 @@
 
 from scope_assets.io.layout import DataLayout
 from scope_assets.io.table_formats import (
-    TableFormatError,
     atomic_path,
     read_csv,
     read_hdf,
@@ -16,6 +15,7 @@ from scope_assets.io.table_formats import (
     write_table,
     write_text_atomic,
 )
+from scope_assets.io.table_metadata import TableFormatError
 
 __all__ = [
     "DataLayout",

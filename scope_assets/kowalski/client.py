@@ -20,12 +20,14 @@ from urllib.parse import urlsplit
 import requests
 from penquins import Kowalski
 
+from scope_assets.errors import ScopeError
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_INSTANCE = "default"
 
 
-class KowalskiError(RuntimeError):
+class KowalskiError(ScopeError, RuntimeError):
     """A Kowalski query failed; the message carries the service's own text."""
 
 
