@@ -11,8 +11,9 @@ class ScopeError(Exception):
     """An error of the input or the environment, reported without a traceback."""
 
 
-class FieldLabelError(ScopeError, ValueError):
-    """A field label that cannot name a directory: not an integer nor ``<label>_specific_ids``."""
+class UnsafePathError(ScopeError, ValueError):
+    """A field label, name or relative path that would not stay one safe component of its
+    directory (e.g. ``296/../..``)."""
 
 
 class FieldNotFoundError(ScopeError, ValueError):
@@ -25,3 +26,21 @@ class SecretFormatError(ScopeError, ValueError):
 
 class UsageError(ScopeError, ValueError):
     """Command-line flags that contradict each other or are out of range."""
+
+
+MESSAGE_LIMIT = 2000
+
+
+def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` fit for a one-line report: binary content summarised, control characters
+    escaped, at most ``limit`` characters (a file's raw bytes never reach the terminal)."""
+    if not text:
+        return text
+    odd = sum(1 for ch in text if (not ch.isprintable() and ch not in "\n\t") or ch == "\ufffd")
+    if odd > max(8, len(text) // 10):
+        return f"<{len(text)} characters of binary data>"
+    clean = "".join(
+        ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1]
+        for ch in text.replace("\ufffd", "?")
+    )
+    return clean if len(clean) <= limit else clean[:limit] + f"… ({len(clean) - limit} more)"

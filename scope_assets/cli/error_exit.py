@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from scope_assets.credentials import redact
-from scope_assets.errors import ScopeError
+from scope_assets.errors import ScopeError, printable
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -22,8 +22,8 @@ Main = Callable[[Sequence[str] | None], int]
 
 
 def report_error(message: str) -> int:
-    """Print ``error: <message>`` (secrets redacted) and return the bad-input exit code."""
-    print(f"error: {redact(message)}", file=sys.stderr)
+    """Print ``error: <message>`` (secrets redacted, binary summarised); the bad-input exit code."""
+    print(f"error: {printable(redact(message))}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

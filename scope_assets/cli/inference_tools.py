@@ -21,6 +21,7 @@ from scope_assets.cli.ml_shared_options import (
     layout_arg,
     load_config_arg,
 )
+from scope_assets.io.layout import field_label, safe_name
 from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
 from scope_assets.ml.model_files.models_root import resolve_models_root
 
@@ -113,6 +114,7 @@ def _run_inference_parser() -> argparse.ArgumentParser:
 @cli_main
 def run_inference_main(argv: list[str] | None = None) -> int:
     args = _run_inference_parser().parse_args(argv)
+    args.field = field_label(args.field)
     if (args.ccd is None) != (args.quad is None):
         return fail("give both --ccd and --quad, or neither")
     if args.whole_field and args.ccd is not None:
@@ -228,6 +230,9 @@ def combine_preds_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-csv", action="store_true")
     parser.add_argument("--doNotSave", action="store_true", help="combine but write nothing")
     args = parser.parse_args(argv)
+    args.fields = [field_label(f) for f in args.fields or []]
+    for flag in ("combined_preds_dirname", "dnn_directory", "xgb_directory"):
+        safe_name(getattr(args, flag), f"--{flag.replace('_', '-')}")
     from scope_assets.ml.inference.combine_predictions import (
         CombineError,
         combine_field_predictions,
@@ -270,6 +275,7 @@ def eval_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", help="truth table (default <data>/archive/truth.parquet)")
     add_algorithm_argument(parser, "both", allow_both=True)
     args = parser.parse_args(argv)
+    args.field = field_label(args.field)
     from scope_assets.ml.inference.truth_evaluation import evaluate_field, format_table
 
     algorithms = tuple(chosen_algorithms(args.algorithm))

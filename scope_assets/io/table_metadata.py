@@ -55,6 +55,26 @@ def parse_table_metadata(raw: bytes | str, path: str | Path, key: str) -> dict:
     return value
 
 
+def read_json_object(path: str | Path, what: str) -> dict:
+    """The JSON object in ``path`` (a side file such as ``meta.json``); TableFormatError naming the
+    file and ``what`` it should be when it is not UTF-8, not JSON or not an object."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        raise TableFormatError(
+            f"{path}: {what} is not UTF-8 text (binary or compressed?)"
+        ) from None
+    except RecursionError:
+        raise TableFormatError(f"{path}: {what} is nested too deeply") from None
+    except ValueError as exc:
+        raise TableFormatError(f"{path}: {what} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise TableFormatError(f"{path}: {what} is a JSON {type(value).__name__}, not an object")
+    return value
+
+
 def metadata_json(attrs: dict, serialise) -> str:
     """``serialise(attrs)``, refused (ValueError) above the size or depth a reader accepts."""
     if _depth(attrs) > MAX_METADATA_DEPTH:
