@@ -31,16 +31,17 @@ class UsageError(ScopeError, ValueError):
 MESSAGE_LIMIT = 2000
 
 
+def _odd(ch: str) -> bool:
+    return (not ch.isprintable() and ch not in "\n\t") or ch == "\ufffd"
+
+
 def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """``text`` fit for a one-line report: binary content summarised, control characters
     escaped, at most ``limit`` characters (a file's raw bytes never reach the terminal)."""
-    if not text:
-        return text
-    odd = sum(1 for ch in text if (not ch.isprintable() and ch not in "\n\t") or ch == "\ufffd")
-    if odd > max(8, len(text) // 10):
-        return f"<{len(text)} characters of binary data>"
-    clean = "".join(
-        ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1]
-        for ch in text.replace("\ufffd", "?")
-    )
+    odd = [i for i, ch in enumerate(text) if _odd(ch)]
+    if len(odd) > max(8, len(text) // 10):
+        head = text[: odd[0]].rstrip()
+        return f"{head} <{len(text) - odd[0]} characters of binary data>".lstrip()
+    clean = "".join(repr(ch)[1:-1] if _odd(ch) and ch != "\ufffd" else ch for ch in text)
+    clean = clean.replace("\ufffd", "?")
     return clean if len(clean) <= limit else clean[:limit] + f"… ({len(clean) - limit} more)"

@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             n_read, n_rows = features_for_table(args.lightcurves, output, sky, config)
         except (FileNotFoundError, ValueError) as exc:
-            return report_error(str(exc))
+            message = str(exc)
+            named = str(args.lightcurves) in message
+            return report_error(message if named else f"{args.lightcurves}: {message}")
         print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
         return 0
     from scope_assets.features import field_steps as field_pipeline

@@ -21,6 +21,7 @@ from scope_assets.cli.ml_shared_options import (
     layout_arg,
     load_config_arg,
 )
+from scope_assets.io import read_parquet_metadata
 from scope_assets.io.layout import field_label, safe_name
 from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
 from scope_assets.ml.model_files.models_root import resolve_models_root
@@ -136,6 +137,8 @@ def run_inference_main(argv: list[str] | None = None) -> int:
             quad=args.quad,
             feature_directory=args.feature_directory,
         )
+        for path in inputs:
+            read_parquet_metadata(path)  # a corrupt input is named before anything is written
         with tqdm(
             total=count_rows(inputs),
             desc=f"{args.algorithm} field {args.field}",

@@ -178,6 +178,13 @@ class KowalskiClient:
                 f"(HTTP {response.status_code} {response.reason}: token invalid, expired or "
                 "without access to catalogues)"
             )
+        try:
+            instance["catalogs"] = response.json().get("data") or []
+        except (ValueError, AttributeError):
+            raise KowalskiError(
+                f"Kowalski instance {name} ({self.addresses[name]}): the catalogue list is not "
+                f"JSON (HTTP {response.status_code} {response.reason})"
+            ) from None
 
     def catalog_names(self) -> list[str]:
         """Catalogues available on any instance (as penquins cached them)."""
