@@ -392,16 +392,6 @@ def test_combine_preds_corrupt_prediction_file(tmp_path, capsys):
 # --------------------------------------------------------------------------- Kowalski tools
 
 
-@pytest.fixture
-def kowalski_env(emulator, monkeypatch):
-    monkeypatch.setenv("KOWALSKI_URL", emulator.kowalski_url)
-    monkeypatch.setenv("KOWALSKI_USERNAME", EMULATOR_KOWALSKI_USER)
-    monkeypatch.setenv("KOWALSKI_PASSWORD", EMULATOR_KOWALSKI_PASSWORD)
-    monkeypatch.setenv("KOWALSKI_TIMEOUT", "5")
-    monkeypatch.delenv("KOWALSKI_TOKEN", raising=False)
-    return emulator
-
-
 QUAD = ["--field", "296", "--ccd-range", "1", "1", "--quad-range", "1", "1"]
 
 

@@ -6,23 +6,12 @@ import json
 
 import h5py
 import numpy as np
-import pytest
-from conftest_emulator import EMULATOR_KOWALSKI_PASSWORD, EMULATOR_KOWALSKI_USER, fixture_id
+from conftest_emulator import fixture_id
 
 from scope_assets.cli.kowalski_tools import get_features_main, get_quad_ids_main
 from scope_assets.features import field_steps
 from scope_assets.io import DataLayout, read_parquet
 from scope_assets.lightcurves.id_files import read_ids_h5
-
-
-@pytest.fixture
-def kowalski_env(emulator, monkeypatch):
-    monkeypatch.setenv("KOWALSKI_URL", emulator.kowalski_url)
-    monkeypatch.setenv("KOWALSKI_USERNAME", EMULATOR_KOWALSKI_USER)
-    monkeypatch.setenv("KOWALSKI_PASSWORD", EMULATOR_KOWALSKI_PASSWORD)
-    monkeypatch.setenv("KOWALSKI_TIMEOUT", "5")
-    monkeypatch.delenv("KOWALSKI_TOKEN", raising=False)
-    return emulator
 
 
 def finds(emulator) -> int:
