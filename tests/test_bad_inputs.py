@@ -20,8 +20,14 @@ from conftest_emulator import EMULATOR_KOWALSKI_PASSWORD, EMULATOR_KOWALSKI_USER
 
 from scope_assets.cli.features import main as generate_features
 from scope_assets.cli.fritz_tools import manage_annotation_main
-from scope_assets.cli.inference_tools import combine_preds_main, run_inference_main
+from scope_assets.cli.inference_tools import (
+    combine_preds_main,
+    create_inference_script_main,
+    eval_main,
+    run_inference_main,
+)
 from scope_assets.cli.kowalski_tools import get_features_main, get_quad_ids_main
+from scope_assets.cli.training_tools import train_main
 from scope_assets.config import load_config
 from scope_assets.emulator.cli import main as emulator_main
 from scope_assets.emulator.faults import Fault
@@ -524,3 +530,35 @@ def test_emulator_request_log_hides_credentials(emulator):
         text = requests.get(f"{url}/_emulator/requests", timeout=5).text
         assert EMULATOR_KOWALSKI_PASSWORD not in text and fritz_token not in text
         assert "<redacted>" in text
+
+
+# --------------------------------------------------------------------------- every ML CLI, one handler
+
+ML_MAINS = {
+    "run-inference": (run_inference_main, ["--field", "296"]),
+    "scope-eval": (eval_main, ["--field", "296"]),
+    "scope-train": (train_main, ["--tag", "vnv"]),
+    "create-inference-script": (create_inference_script_main, ["--filename", "x.sh"]),
+}
+
+
+@pytest.mark.parametrize("tool", list(ML_MAINS), ids=[f"bad-config-{t}" for t in ML_MAINS])
+def test_bad_config_in_every_ml_cli(tool, tmp_path, capsys, monkeypatch):
+    main, argv = ML_MAINS[tool]
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "scope.yaml"
+    config.write_text("training: {seed: [unclosed\n")
+    common = ["--data-dir", str(tmp_path / "data"), "--config-path", str(config)]
+    expect_refusal(capsys, main([*argv, *common]), str(config), "not valid YAML")
+    assert_nothing_new({config}, tmp_path)
+
+
+def test_only_a_bug_keeps_its_traceback():
+    from scope_assets.cli.error_exit import cli_main
+
+    @cli_main
+    def buggy(argv=None) -> int:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        buggy([])
