@@ -222,6 +222,17 @@ def emulator(emulator_archive: Path, emulator_catalogs: dict[str, Catalog]) -> I
         yield running
 
 
+@pytest.fixture
+def kowalski_env(emulator, monkeypatch):
+    """The emulator's Kowalski in ``KOWALSKI_*`` (username and password; no token)."""
+    monkeypatch.setenv("KOWALSKI_URL", emulator.kowalski_url)
+    monkeypatch.setenv("KOWALSKI_USERNAME", EMULATOR_KOWALSKI_USER)
+    monkeypatch.setenv("KOWALSKI_PASSWORD", EMULATOR_KOWALSKI_PASSWORD)
+    monkeypatch.setenv("KOWALSKI_TIMEOUT", "5")
+    monkeypatch.delenv("KOWALSKI_TOKEN", raising=False)
+    return emulator
+
+
 def run_query(kowalski, query_type: str, query: dict, kwargs: dict | None = None) -> dict:
     """One query through penquins; the answer of the ``default`` instance."""
     body = {"query_type": query_type, "query": query}

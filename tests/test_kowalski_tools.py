@@ -6,23 +6,12 @@ import json
 
 import h5py
 import numpy as np
-import pytest
-from conftest_emulator import EMULATOR_KOWALSKI_PASSWORD, EMULATOR_KOWALSKI_USER, fixture_id
+from conftest_emulator import fixture_id
 
 from scope_assets.cli.kowalski_tools import get_features_main, get_quad_ids_main
 from scope_assets.features import field_steps
 from scope_assets.io import DataLayout, read_parquet
 from scope_assets.lightcurves.id_files import read_ids_h5
-
-
-@pytest.fixture
-def kowalski_env(emulator, monkeypatch):
-    monkeypatch.setenv("KOWALSKI_URL", emulator.kowalski_url)
-    monkeypatch.setenv("KOWALSKI_USERNAME", EMULATOR_KOWALSKI_USER)
-    monkeypatch.setenv("KOWALSKI_PASSWORD", EMULATOR_KOWALSKI_PASSWORD)
-    monkeypatch.setenv("KOWALSKI_TIMEOUT", "5")
-    monkeypatch.delenv("KOWALSKI_TOKEN", raising=False)
-    return emulator
 
 
 def finds(emulator) -> int:
@@ -139,15 +128,15 @@ def test_get_features_whole_field(kowalski_env, tmp_path):
 
 def test_missing_ids_and_imputation_errors_are_clear(kowalski_env, tmp_path, capsys):
     args = ["--field", "296", "--whole-field", "--output-dir", str(tmp_path)]
-    assert get_features_main(args) == 1
+    assert get_features_main(args) == 2
     assert "run get-quad-ids first" in capsys.readouterr().err
     assert quad_ids(tmp_path, "--whole-field", "--minobs", "0") == 0
-    assert get_features_main([*args, "--impute-missing-features"]) == 1
+    assert get_features_main([*args, "--impute-missing-features"]) == 2
     assert "downloaded features" in capsys.readouterr().err
 
 
 def test_bad_credentials_fail_with_the_service_name(kowalski_env, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KOWALSKI_PASSWORD", "wrong-password-77")
-    assert quad_ids(tmp_path, "--multi-quads") == 1
+    assert quad_ids(tmp_path, "--multi-quads") == 2
     err = capsys.readouterr().err
     assert "Kowalski" in err and "Unauthorized" in err and "wrong-password-77" not in err

@@ -69,9 +69,9 @@ def test_run_inference_quadrant_and_errors(setup, capsys):
     assert (out_dir / "ccd_03_quad_2.parquet").exists() and (out_dir / "ccd_03_quad_2.csv").exists()
     assert (out_dir / "ccd_03_quad_2_flagged.json").exists()
     capsys.readouterr()
-    assert run_inference_main(["--field", "296", "--group-name", "nope"] + common) == 1
+    assert run_inference_main(["--field", "296", "--group-name", "nope"] + common) == 2
     assert "nope" in capsys.readouterr().err
-    assert run_inference_main(["--field", "999"] + common) == 1
+    assert run_inference_main(["--field", "999"] + common) == 2
     assert "field_999" in capsys.readouterr().err
 
 

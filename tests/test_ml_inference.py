@@ -392,4 +392,4 @@ def test_create_inference_script_refuses_to_overwrite(tmp_path, models_root):
     from scope_assets.cli.inference_tools import create_inference_script_main
 
     argv = ["--filename", str(path), "--models-dir", str(models_root), "--algorithm", "xgb"]
-    assert create_inference_script_main(argv) == 1
+    assert create_inference_script_main(argv) == 2

@@ -357,7 +357,7 @@ def test_cli_writes_and_refuses_to_overwrite(tmp_path, capsys):
     target = tmp_path / "archive"
     assert main(["--archive", str(target), "--n-sources", "30", "--seed", "3"]) == 0
     assert LocalArchive(target).manifest["seed"] == 3
-    assert main(["--archive", str(target), "--n-sources", "30"]) == 1
+    assert main(["--archive", str(target), "--n-sources", "30"]) == 2
     assert "overwrite" in capsys.readouterr().err
     assert main(["--archive", str(target), "--n-sources", "20", "--overwrite"]) == 0
     assert len(LocalArchive(target).source_ids(296)) == 20

@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from scope_assets.cli.error_exit import cli_main
+
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 DEMO_LIGHT_CURVES = 400
 """Light curves in the demo sky: a few minutes of SCoPe-grid period search on 2 cores."""
@@ -39,6 +41,7 @@ def _print_paths(result) -> None:
                 print(f"  {key:<24} {name:<26} {value.value}")
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scope-demo", description=__doc__)
     parser.add_argument("--data-dir", help="data root (default $SCOPE_DATA_DIR or ./data)")

@@ -10,10 +10,11 @@ turns it off.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tqdm import tqdm
+
+from scope_assets.cli.error_exit import cli_main, report_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config_with_flags(args: argparse.Namespace):
-    from scope_assets.config import load_config
+    from pydantic import ValidationError
+
+    from scope_assets.config import ConfigError, load_config
 
     config = load_config(args.config)
     flags = {
@@ -61,7 +64,13 @@ def _config_with_flags(args: argparse.Namespace):
         "batch_size": args.batch_size,
     }
     updates = {k: v for k, v in flags.items() if v is not None}
-    fg = config.feature_generation.model_validate(config.feature_generation.model_dump() | updates)
+    try:
+        fg = config.feature_generation.model_validate(
+            config.feature_generation.model_dump() | updates
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid flag value ({problems})") from None
     return config.model_copy(update={"feature_generation": fg})
 
 
@@ -70,14 +79,14 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
 
     Returns (light curves read, feature rows written).
     """
+    from scope_assets.features.feature_files import FeatureFileWriter
     from scope_assets.features.long_tables import iter_long_table
     from scope_assets.features.pipeline import (
-        FeatureFileWriter,
-        empty_features,
+        declared_feature_schema,
         feature_attrs,
         features_for_light_curves,
     )
-    from scope_assets.io import atomic_path, write_parquet
+    from scope_assets.io import atomic_path
     from scope_assets.lightcurves.irsa import read_irsa
 
     attrs = feature_attrs(config, input=str(path))
@@ -89,29 +98,22 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     else:
         batches = iter_long_table(path, config.feature_generation.batch_size)
     with tqdm(desc="light curves", unit="lc") as bar, atomic_path(output) as tmp:
-        with FeatureFileWriter(tmp, attrs) as writer:
+        with FeatureFileWriter(tmp, attrs, declared_feature_schema(config)) as writer:
             for raw in batches:
                 features, _ = features_for_light_curves(raw, sky, config)
                 n_read += len(raw)
                 if len(features):
                     writer.write(features)
                 bar.update(len(raw))
-        if writer.rows == 0:
-            empty = empty_features(config)
-            empty.attrs = attrs
-            write_parquet(empty, tmp)
     return n_read, writer.rows
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from scope_assets.config import ConfigError, data_root
+    from scope_assets.config import data_root
 
-    try:
-        config = _config_with_flags(args)
-    except (ConfigError, ValueError) as exc:
-        print(f"generate-features: {exc}", file=sys.stderr)
-        return 2
+    config = _config_with_flags(args)
     if args.Ncore:
         import numba
 
@@ -130,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             n_read, n_rows = features_for_table(args.lightcurves, output, sky, config)
         except (FileNotFoundError, ValueError) as exc:
-            print(f"generate-features: {exc}", file=sys.stderr)
-            return 2
+            message = str(exc)
+            named = str(args.lightcurves) in message
+            return report_error(message if named else f"{args.lightcurves}: {message}")
         print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
         return 0
     from scope_assets.features import field_steps as field_pipeline

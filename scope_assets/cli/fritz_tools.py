@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scope_assets.cli.error_exit import cli_main, report_error
 from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_settings import FritzSettingsError, fritz_client_from_settings
 from scope_assets.fritz.fritz_transport import FritzError
@@ -43,9 +44,9 @@ def fritz_client(args: argparse.Namespace) -> FritzClient:
     )
 
 
-def fail(prog: str, exc: BaseException, status: int = 2) -> int:
-    print(f"{prog}: {exc}", file=sys.stderr)
-    return status
+def fail(prog: str, exc: BaseException) -> int:
+    """``error: <prog>: <exc>`` (secrets redacted); the bad-input exit code."""
+    return report_error(f"{prog}: {exc}")
 
 
 def setup_logging() -> None:
@@ -119,6 +120,7 @@ def sky_source(kind: str, archive_dir: Path | None):
     return ArchiveSkySource(LocalArchive(archive_dir or data_root() / "archive"))
 
 
+@cli_main
 def upload_main(argv: Sequence[str] | None = None) -> int:
     from tqdm import tqdm
 
@@ -181,6 +183,7 @@ def download_parser() -> argparse.ArgumentParser:
     return p
 
 
+@cli_main
 def download_main(argv: Sequence[str] | None = None) -> int:
     from tqdm import tqdm
 
@@ -216,6 +219,7 @@ def download_main(argv: Sequence[str] | None = None) -> int:
 # --------------------------------------------------------------------------- annotations
 
 
+@cli_main
 def manage_annotation_main(argv: Sequence[str] | None = None) -> int:
     from scope_assets.fritz.annotation_tool import (
         ACTIONS,
@@ -254,6 +258,7 @@ def manage_annotation_main(argv: Sequence[str] | None = None) -> int:
 # --------------------------------------------------------------------------- taxonomy
 
 
+@cli_main
 def taxonomy_map_main(argv: Sequence[str] | None = None) -> int:
     from scope_assets.config import load_config
     from scope_assets.fritz.taxonomy_mappers import MAPPER_FILES, build_mapper, write_mapper
@@ -273,6 +278,7 @@ def taxonomy_map_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def post_taxonomy_main(argv: Sequence[str] | None = None) -> int:
     from scope_assets.fritz.taxonomy_post import post_taxonomy, read_hierarchy
 

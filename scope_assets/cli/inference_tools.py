@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from scope_assets.cli.error_exit import cli_main
 from scope_assets.cli.ml_shared_options import (
     add_algorithm_argument,
     add_common_arguments,
@@ -20,6 +21,8 @@ from scope_assets.cli.ml_shared_options import (
     layout_arg,
     load_config_arg,
 )
+from scope_assets.io import read_parquet_metadata
+from scope_assets.io.layout import field_label, safe_name
 from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
 from scope_assets.ml.model_files.models_root import resolve_models_root
 
@@ -109,8 +112,10 @@ def _run_inference_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cli_main
 def run_inference_main(argv: list[str] | None = None) -> int:
     args = _run_inference_parser().parse_args(argv)
+    args.field = field_label(args.field)
     if (args.ccd is None) != (args.quad is None):
         return fail("give both --ccd and --quad, or neither")
     if args.whole_field and args.ccd is not None:
@@ -132,6 +137,8 @@ def run_inference_main(argv: list[str] | None = None) -> int:
             quad=args.quad,
             feature_directory=args.feature_directory,
         )
+        for path in inputs:
+            read_parquet_metadata(path)  # a corrupt input is named before anything is written
         with tqdm(
             total=count_rows(inputs),
             desc=f"{args.algorithm} field {args.field}",
@@ -163,6 +170,7 @@ def run_inference_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def create_inference_script_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="create-inference-script",
@@ -204,6 +212,7 @@ def create_inference_script_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def combine_preds_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="combine-preds", description="Join a field's DNN and XGB predictions (preds_dnn_xgb)."
@@ -224,6 +233,9 @@ def combine_preds_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-csv", action="store_true")
     parser.add_argument("--doNotSave", action="store_true", help="combine but write nothing")
     args = parser.parse_args(argv)
+    args.fields = [field_label(f) for f in args.fields or []]
+    for flag in ("combined_preds_dirname", "dnn_directory", "xgb_directory"):
+        safe_name(getattr(args, flag), f"--{flag.replace('_', '-')}")
     from scope_assets.ml.inference.combine_predictions import (
         CombineError,
         combine_field_predictions,
@@ -256,6 +268,7 @@ def combine_preds_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def eval_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scope-eval", description="ROC AUC per class against the simulator's truth table."
@@ -265,6 +278,7 @@ def eval_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", help="truth table (default <data>/archive/truth.parquet)")
     add_algorithm_argument(parser, "both", allow_both=True)
     args = parser.parse_args(argv)
+    args.field = field_label(args.field)
     from scope_assets.ml.inference.truth_evaluation import evaluate_field, format_table
 
     algorithms = tuple(chosen_algorithms(args.algorithm))

@@ -11,7 +11,6 @@ Connection settings come from the environment: ``KOWALSKI_URL`` (or ``KOWALSKI_P
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +18,8 @@ from typing import TypeVar
 import pandas as pd
 from tqdm import tqdm
 
+from scope_assets.cli.error_exit import cli_main, report_error
+from scope_assets.errors import UsageError
 from scope_assets.io import DataLayout
 from scope_assets.kowalski.client import KowalskiClient, KowalskiError
 from scope_assets.kowalski.downloads import (
@@ -39,7 +40,7 @@ def tqdm_track(items: Sequence[T], description: str) -> Iterable[T]:
 def _range(values: Sequence[int], name: str) -> range:
     low, high = values
     if low > high:
-        raise ValueError(f"{name}: first value {low} is above last value {high}")
+        raise UsageError(f"{name}: first value {low} is above last value {high}")
     return range(low, high + 1)
 
 
@@ -139,11 +140,7 @@ def _client() -> KowalskiClient:
     return KowalskiClient.from_env()
 
 
-def _fail(prog: str, exc: Exception) -> int:
-    print(f"{prog}: {exc}", file=sys.stderr)
-    return 1
-
-
+@cli_main
 def get_quad_ids_main(argv: Sequence[str] | None = None) -> int:
     args = quad_ids_parser().parse_args(argv)
     try:
@@ -158,13 +155,14 @@ def get_quad_ids_main(argv: Sequence[str] | None = None) -> int:
         )
         meta = download_quad_ids(_client(), args.output_dir, request, tqdm_track)
     except (KowalskiError, ValueError, OSError) as exc:
-        return _fail("get-quad-ids", exc)
+        return report_error(f"get-quad-ids: {exc}")
     print(
         f"{meta['total']} ids of field {args.field} in {DataLayout(args.output_dir).ids_dir(args.field)}"
     )
     return 0
 
 
+@cli_main
 def get_features_main(argv: Sequence[str] | None = None) -> int:
     args = features_parser().parse_args(argv)
     impute = None
@@ -186,7 +184,7 @@ def get_features_main(argv: Sequence[str] | None = None) -> int:
         )
         meta = download_features(_client(), args.output_dir, request, impute, tqdm_track)
     except (KowalskiError, ValueError, OSError) as exc:
-        return _fail("get-features", exc)
+        return report_error(f"get-features: {exc}")
     print(
         f"{meta['total']} feature rows of field {args.field} in {args.output_dir / 'features' / f'field_{args.field}'}"
     )

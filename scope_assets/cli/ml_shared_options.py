@@ -4,8 +4,8 @@ error exit (the models root: ``resolve_models_root``)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
+from scope_assets.cli.error_exit import report_error
 from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.model_files.models_root import MODELS_DIR_ENV
 from scope_assets.ml.training.labels import DEMO_GROUP
@@ -60,5 +60,5 @@ def chosen_algorithms(choice: str) -> list[str]:
 
 
 def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
+    """``error: <message>`` on stderr; the bad-input exit code."""
+    return report_error(message)

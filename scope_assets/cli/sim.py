@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from scope_assets.cli.error_exit import cli_main, report_error
 from scope_assets.config import data_root
 from scope_assets.io import DataLayout
 from scope_assets.sim import DEMO_N_SOURCES, simulate_field
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     archive = args.archive or DataLayout(data_root()).archive_dir
@@ -56,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=bar.update,
             )
     except (FileExistsError, ValueError) as exc:
-        print(f"scope-sim: {exc}", file=sys.stderr)
-        return 1
+        return report_error(str(exc))
     elapsed = time.perf_counter() - started
     print(f"wrote field {args.field} ({args.n_sources} light curves) to {path} in {elapsed:.1f} s")
     return 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from tqdm import tqdm
 
+from scope_assets.cli.error_exit import cli_main
 from scope_assets.cli.ml_shared_options import (
     add_algorithm_argument,
     add_common_arguments,
@@ -182,6 +183,7 @@ def _training_set(args, config, layout):
     return training_set
 
 
+@cli_main
 def train_main(argv: list[str] | None = None) -> int:
     args = _train_parser().parse_args(argv)
     from scope_assets.ml.training.model_training import train_models
@@ -222,6 +224,7 @@ def train_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@cli_main
 def assemble_training_stats_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="assemble-training-stats",

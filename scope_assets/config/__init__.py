@@ -15,13 +15,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scope_assets.errors import ScopeError
+
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 ENV_PREFIX = "SCOPE__"
 ImputeStrategy = Literal["none", "zero", "median", "mean", "regress"]
 FeatureSetName = Literal["phenomenological", "ontological"]
 
 
-class ConfigError(ValueError):
+class ConfigError(ScopeError, ValueError):
     """A configuration file or override is invalid; the message names the key."""
 
 
@@ -152,6 +154,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is nested too deeply") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if data is None:
@@ -161,16 +169,47 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _env_value(name: str, raw: str) -> Any:
+    """The YAML value of one ``SCOPE__…`` variable; ConfigError naming it if empty or not YAML."""
+    if not raw.strip():
+        raise ConfigError(f"environment variable {name} is empty (unset it or give a value)")
+    try:
+        return yaml.safe_load(raw)
+    except RecursionError:
+        raise ConfigError(f"environment variable {name} is nested too deeply") from None
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0]
+        raise ConfigError(f"environment variable {name} is not valid YAML ({problem})") from None
+
+
+def _env_keys(environ: dict[str, str]) -> dict[tuple[str, ...], str]:
+    """Config key path → variable name of every ``SCOPE__…`` variable; refuses a variable that
+    sets a section another variable sets keys inside (whatever the order of the environment)."""
+    paths: dict[tuple[str, ...], str] = {}
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX)):
+        keys = tuple(k.lower() for k in name[len(ENV_PREFIX) :].split("__") if k)
+        if not keys:
+            raise ConfigError(f"environment variable {name} names no configuration key")
+        if keys in paths:
+            raise ConfigError(f"environment variables {paths[keys]} and {name} set the same key")
+        paths[keys] = name
+    for keys, name in paths.items():
+        for depth in range(1, len(keys)):
+            if keys[:depth] in paths:
+                raise ConfigError(
+                    f"environment variable {paths[keys[:depth]]} sets a whole section that "
+                    f"{name} sets a key inside; keep one of them"
+                )
+    return paths
+
+
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__") if k]
+    for keys, name in _env_keys(environ).items():
         node = overrides
         for key in keys[:-1]:
             node = node.setdefault(key, {})
-        node[keys[-1]] = yaml.safe_load(raw)
+        node[keys[-1]] = _env_value(name, environ[name])
     return overrides
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from scope_assets.cli.error_exit import cli_main, report_error
 from scope_assets.config import data_root
 from scope_assets.emulator.runtime import (
     DEMO_FRITZ_TOKENS,
@@ -39,7 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--features", type=Path, help="features Parquet served as ZTF_source_features_DR16"
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than loopback (the emulator has no real security)",
+    )
     parser.add_argument(
         "--kowalski-port", type=int, default=0, help="Kowalski port (default: ephemeral)"
     )
@@ -81,15 +90,29 @@ def describe(emulator: Emulator, demo_kowalski: bool, demo_fritz: bool) -> str:
     return "\n".join(lines)
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@cli_main
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not is_loopback(args.host) and not args.allow_remote:
+        return report_error(
+            f"--host {args.host} is not a loopback address; the emulator accepts demo "
+            "credentials and serves its request log to anyone, so add --allow-remote to mean it"
+        )
     archive = args.archive or DataLayout(data_root()).archive_dir
     if not archive.is_dir():
-        print(
-            f"scope-emulator: archive directory {archive} does not exist (create one with scope-sim)",
-            file=sys.stderr,
+        return report_error(
+            f"archive directory {archive} does not exist (create one with scope-sim)"
         )
-        return 2
     users = dict(args.kowalski_user) or DEMO_KOWALSKI_USERS
     tokens = args.fritz_token or list(DEMO_FRITZ_TOKENS)
     try:
@@ -103,8 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
         )
     except (OSError, ValueError) as exc:
-        print(f"scope-emulator: {exc}", file=sys.stderr)
-        return 2
+        return report_error(str(exc))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(describe(emulator, not args.kowalski_user, not args.fritz_token), flush=True)

@@ -8,6 +8,7 @@ both. A :class:`RequestLog` records every request a service answered, for tests 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -37,6 +38,18 @@ class Fault:
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     skip: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("path_regex", "body_regex"):
+            pattern = getattr(self, name)
+            if pattern is None:
+                continue
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                raise ValueError(
+                    f"fault {name} {pattern!r} is not a regular expression: {exc}"
+                ) from None
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -145,6 +158,31 @@ class FaultInjector:
         return Interception()
 
 
+REDACTED = "<redacted>"
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+SECRET_FIELDS = frozenset({"password", "token"})
+
+
+def redacted_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with credentials replaced (the request log is served to anyone)."""
+    return {k: REDACTED if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
+
+
+def redacted_body(body: bytes) -> str:
+    """A request body as text, with every ``password``/``token`` value of a JSON object hidden."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    if not any(data.get(k) for k in SECRET_FIELDS):
+        return text
+    hidden = {k: REDACTED if k in SECRET_FIELDS else v for k, v in data.items()}
+    return json.dumps(hidden)
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     """One request as the service saw it, and the status it answered with."""
@@ -158,8 +196,6 @@ class LoggedRequest:
     injected: bool
 
     def json(self) -> Any:
-        import json
-
         return json.loads(self.body) if self.body else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,8 +203,8 @@ class LoggedRequest:
             "method": self.method,
             "path": self.path,
             "query": self.query,
-            "headers": self.headers,
-            "body": self.body.decode("utf-8", errors="replace"),
+            "headers": redacted_headers(self.headers),
+            "body": redacted_body(self.body),
             "status": self.status,
             "injected": self.injected,
         }

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from scope_assets.config import ScopeConfig
+from scope_assets.errors import ScopeError
 from scope_assets.features.imputation import (
     ImputationReference,
     build_imputation_reference,
@@ -25,10 +26,10 @@ from scope_assets.features.imputation import (
 )
 from scope_assets.features.pipeline import (
     CleaningSummary,
-    empty_features,
     feature_attrs,
     generate_field_features,
     write_cleaned_light_curves,
+    write_empty_features,
 )
 from scope_assets.io import DataLayout, read_parquet, read_table, write_json, write_parquet
 from scope_assets.lightcurves.id_files import (
@@ -47,7 +48,7 @@ ALL_QUADS = [(ccd, quad) for ccd in range(1, 17) for quad in range(1, 5)]
 """The 16 CCDs x 4 quadrants the quad_ids asset asks for (the whole field)."""
 
 
-class FieldPipelineError(RuntimeError):
+class FieldPipelineError(ScopeError, RuntimeError):
     """A step of the field pipeline cannot run: the message names the missing input."""
 
 
@@ -126,9 +127,8 @@ def compute_field_features(
     for ccd, quad in sorted(set(read_field_quads(field, layout)) - set(written)):
         # As SCoPe does: a quadrant with no surviving light curve gets an empty file, so it
         # counts as done and inference sees every quadrant.
-        empty = empty_features(config)
-        empty.attrs = feature_attrs(config, field=field, ccd=ccd, quad=quad)
-        write_parquet(empty, layout.features_file(field, ccd, quad))
+        attrs = feature_attrs(config, field=field, ccd=ccd, quad=quad)
+        write_empty_features(layout.features_file(field, ccd, quad), config, attrs)
         written[(ccd, quad)] = 0
     return dict(sorted(written.items()))
 

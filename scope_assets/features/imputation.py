@@ -22,9 +22,10 @@ import pandas as pd
 from sklearn.impute import KNNImputer
 
 from scope_assets.config import ScopeConfig
+from scope_assets.errors import ScopeError
 
 
-class ImputationError(ValueError):
+class ImputationError(ScopeError, ValueError):
     """The table to impute lacks columns the reference needs, or the reference is unusable."""
 
 

@@ -30,6 +30,11 @@ import pyarrow.parquet as pq
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
 from scope_assets.features.dmdt import dmdt_histograms
+from scope_assets.features.feature_files import (
+    FeatureFileWriter,
+    empty_frame,
+    feature_schema,
+)
 from scope_assets.features.fourier import fourier_features
 from scope_assets.features.periodsearch import find_periods
 from scope_assets.features.stats import basic_stats
@@ -283,59 +288,33 @@ def features_for_light_curves(
     return assemble_features(meta, batch, sky, config), result
 
 
-def empty_features(config: ScopeConfig) -> pd.DataFrame:
-    """A zero-row feature table with every column (SCoPe writes one for an empty quadrant)."""
+def feature_column_names(config: ScopeConfig) -> list[str]:
+    """Every column of a feature file, in output order."""
     from scope_assets.features.stats import BASIC_STATS_COLUMNS
 
-    columns = (
+    return (
         IDENTITY_COLUMNS
         + list(BASIC_STATS_COLUMNS)
         + period_columns(config)
         + ["dmdt", "n_ztf_alerts", "mean_ztf_alert_braai"]
         + list(empty_crossmatch(0).columns)
     )
-    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
-    df["dmdt"] = pd.Series(dtype=object)
-    for column in df.columns:
-        if "_id" in column or column in ("field", "ccd", "quad", "filter", "n_ztf_alerts"):
-            df[column] = df[column].astype("Int64")
-    return df
 
 
-class FeatureFileWriter:
-    """Streams feature DataFrames into one Parquet file with fixed schema and ``scope`` attrs.
+def declared_feature_schema(config: ScopeConfig) -> pa.Schema:
+    """The schema of every feature file written with ``config`` (never taken from data)."""
+    return feature_schema(feature_column_names(config), config)
 
-    The first frame fixes the schema (later frames are cast to it), so a batch whose string
-    column happens to be all missing still lands in the same file. Use inside
-    :func:`~scope_assets.io.atomic_path` so that a failure leaves no file.
-    """
 
-    def __init__(self, path: Path, attrs: dict[str, object]) -> None:
-        self.path = path
-        self.attrs = attrs
-        self.rows = 0
-        self._writer: pq.ParquetWriter | None = None
-        self._schema: pa.Schema | None = None
+def empty_features(config: ScopeConfig) -> pd.DataFrame:
+    """A zero-row feature table with every column (SCoPe writes one for an empty quadrant)."""
+    return empty_frame(declared_feature_schema(config))
 
-    def write(self, df: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        if self._writer is None:
-            metadata = dict(table.schema.metadata or {})
-            metadata[META_KEY] = attrs_to_json(self.attrs).encode()
-            self._schema = table.schema.with_metadata(metadata)
-            self._writer = pq.ParquetWriter(self.path, self._schema)
-        self._writer.write_table(table.cast(self._schema))
-        self.rows += len(df)
 
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-
-    def __enter__(self) -> FeatureFileWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def write_empty_features(path: Path, config: ScopeConfig, attrs: dict[str, object]) -> None:
+    """A zero-row feature file of the declared schema, written atomically."""
+    with atomic_path(path) as tmp, FeatureFileWriter(tmp, attrs, declared_feature_schema(config)):
+        pass
 
 
 def generate_field_features(
@@ -352,6 +331,7 @@ def generate_field_features(
     field succeeded; a failure leaves none of them. Returns {(ccd, quad): rows written}.
     """
     batch_size = config.feature_generation.batch_size
+    schema = declared_feature_schema(config)
     writers: dict[tuple[int, int], FeatureFileWriter] = {}
     with contextlib.ExitStack() as stack:
         for meta, batch in iter_cleaned_light_curves(light_curves_path, batch_size):
@@ -362,7 +342,7 @@ def generate_field_features(
                     field = int(rows["field"].iloc[0])
                     attrs = feature_attrs(config, field=field, ccd=key[0], quad=key[1])
                     tmp = stack.enter_context(atomic_path(output_path_for_quad(*key)))
-                    writers[key] = stack.enter_context(FeatureFileWriter(tmp, attrs))
+                    writers[key] = stack.enter_context(FeatureFileWriter(tmp, attrs, schema))
                 writers[key].write(rows)
             if progress:
                 progress(len(meta))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.fritz_client import FritzClient, source_path
 from scope_assets.fritz.fritz_transport import FritzError
 from scope_assets.io import read_table
@@ -31,7 +32,7 @@ from scope_assets.io import read_table
 ACTIONS = ("post", "update", "delete")
 
 
-class AnnotationInputError(ValueError):
+class AnnotationInputError(ScopeError, ValueError):
     """The sources or values to annotate are unusable; the message says which."""
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from scope_assets import __version__
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.fritz_snapshot import check_groups
 from scope_assets.fritz.upload_results import result_suffix
@@ -52,7 +53,7 @@ SOURCE_COLUMNS = [
 ]
 
 
-class DownloadInputError(ValueError):
+class DownloadInputError(ScopeError, ValueError):
     """The download cannot run as asked (bad input table or flags); nothing was written."""
 
 

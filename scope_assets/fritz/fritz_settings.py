@@ -14,12 +14,14 @@ from typing import Any
 
 import yaml
 
+from scope_assets.credentials import clean_token
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.fritz_client import FritzClient
 
 DEFAULT_FRITZ_URL = "https://fritz.science"
 
 
-class FritzSettingsError(ValueError):
+class FritzSettingsError(ScopeError, ValueError):
     """No usable Fritz URL or token; the message says where they are looked for."""
 
 
@@ -47,7 +49,9 @@ def fritz_url_and_token(
     url = env.get("FRITZ_URL") or ""
     if not url and section.get("host"):
         url = f"{section.get('protocol') or 'https'}://{section['host']}"
-    token = env.get("FRITZ_TOKEN") or str(section.get("token") or "")
+    token = clean_token(env.get("FRITZ_TOKEN"), "FRITZ_TOKEN") or clean_token(
+        str(section.get("token") or ""), f"fritz.token in {config_path}"
+    )
     if not token:
         where = f" or fritz.token in {config_path}" if config_path else ""
         raise FritzSettingsError(f"no Fritz token: set FRITZ_TOKEN{where}")

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.source_names import NAME_PREFIX
 
 PROFILE_ENDPOINT = "/api/internal/profile"
 
 
-class FritzSetupError(ValueError):
+class FritzSetupError(ScopeError, ValueError):
     """The upload cannot start: an unknown group, taxonomy or instrument (nothing was posted)."""
 
 

@@ -23,6 +23,9 @@ from urllib.parse import urljoin
 
 import requests
 
+from scope_assets.credentials import clean_token, redact
+from scope_assets.errors import ScopeError, printable
+
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -30,7 +33,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 MAX_PER_PAGE = 500
 
 
-class FritzError(RuntimeError):
+class FritzError(ScopeError, RuntimeError):
     """Fritz answered with an error (or not at all); ``message`` is the service's own text."""
 
     def __init__(self, method: str, endpoint: str, status: int | None, message: str) -> None:
@@ -101,7 +104,9 @@ def _service_message(response: requests.Response) -> str:
     except ValueError:
         text = response.text or ""
         title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        return title.group(1).strip() if title else (text.strip()[:200] or response.reason or "")
+        if title:
+            return printable(title.group(1).strip(), 200)
+        return printable(text.strip()[:200], 200) or response.reason or ""
     if isinstance(body, Mapping) and body.get("message"):
         return str(body["message"])
     return response.reason or ""
@@ -124,6 +129,7 @@ class FritzTransport:
         rate_limit_burst: int = 5,
         session: requests.Session | None = None,
     ) -> None:
+        token = clean_token(token, "the Fritz token (FRITZ_TOKEN)")
         if not token:
             raise ValueError("a Fritz token is required (set FRITZ_TOKEN)")
         self.base_url = base_url.rstrip("/") + "/"
@@ -151,7 +157,7 @@ class FritzTransport:
         self.close()
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "<hidden>") if self._token else text
+        return redact(text, [self._token])
 
     def _delay(self, attempt: int, response: requests.Response | None) -> float:
         if response is not None:
@@ -189,6 +195,10 @@ class FritzTransport:
             response: requests.Response | None = None
             try:
                 response = self._send(method, endpoint, params, json)
+            except requests.exceptions.InvalidHeader:
+                raise FritzError(
+                    method, endpoint, None, "a request header is invalid (check the token)"
+                ) from None
             except requests.exceptions.ConnectTimeout:
                 problem = "connection timed out"
             except requests.exceptions.ReadTimeout:

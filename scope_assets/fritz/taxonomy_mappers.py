@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scope_assets.config import ScopeConfig
+from scope_assets.errors import ScopeError
 from scope_assets.io import write_text_atomic
 
 MapperKind = Literal["training", "fritz", "dnn", "xgb"]
@@ -52,7 +53,7 @@ COMPLEMENT_LABEL = "non-variable"
 """Training label and Fritz label of ``nonvar``."""
 
 
-class MapperError(ValueError):
+class MapperError(ScopeError, ValueError):
     """A mapper file is malformed or names a column, label or taxonomy Fritz does not know."""
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import yaml
 
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.fritz_client import FritzClient
 
 TAXONOMY_ENDPOINT = "/api/taxonomy"
 
 
-class TaxonomyFileError(ValueError):
+class TaxonomyFileError(ScopeError, ValueError):
     """The taxonomy file is not a tdtax hierarchy; the message names the file."""
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scope_assets.errors import ScopeError
 from scope_assets.fritz.taxonomy_mappers import (
     COMPLEMENT_OF,
     COMPLEMENT_TAG,
@@ -35,7 +36,7 @@ READ_MODE = "read"
 COORDINATE_COLUMNS = ("ra", "dec")
 
 
-class UploadInputError(ValueError):
+class UploadInputError(ScopeError, ValueError):
     """The input table cannot be uploaded as asked; the message names the file and problem."""
 
 

@@ -2,7 +2,6 @@
 
 from scope_assets.io.layout import DataLayout
 from scope_assets.io.table_formats import (
-    TableFormatError,
     atomic_path,
     read_csv,
     read_hdf,
@@ -16,6 +15,7 @@ from scope_assets.io.table_formats import (
     write_table,
     write_text_atomic,
 )
+from scope_assets.io.table_metadata import TableFormatError, read_json_object
 
 __all__ = [
     "DataLayout",
@@ -23,6 +23,7 @@ __all__ = [
     "atomic_path",
     "read_csv",
     "read_hdf",
+    "read_json_object",
     "read_parquet",
     "read_parquet_metadata",
     "read_table",

@@ -10,18 +10,67 @@ Every asset, CLI command and test asks this class for paths, so the layout is de
     <root>/preds_<alg>/field_<f>/field_<f>.parquet    (+ meta.json, field_<f>_flagged.json)
     <root>/preds_dnn_xgb/field_<f>.parquet            combined catalogue
     <root>/reports/...                                PNG plots and JSON summaries
+
+A field label or a directory name given by a user becomes a path component here, so it is
+checked here, once: :func:`field_label` accepts a field number or ``<label>_specific_ids``,
+:func:`safe_name` a single file-name component, and :func:`path_inside` refuses a relative path
+(e.g. read from a model manifest) that leaves its root.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from scope_assets.errors import UnsafePathError
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+SPECIFIC_IDS_SUFFIX = "_specific_ids"
+
+
+def field_label(field: int | str) -> str:
+    """The canonical label of a field: a non-negative integer (``"0296"`` → ``"296"``) or
+    ``<label>_specific_ids`` of letters, digits, ``_``, ``.`` and ``-``; UnsafePathError else."""
+    if isinstance(field, numbers.Integral) and not isinstance(field, bool):
+        if field < 0:
+            raise UnsafePathError(f"field {field}: a field number is not negative")
+        return str(int(field))
+    text = str(field)
+    if text.isascii() and text.isdigit():
+        return str(int(text))
+    if text.endswith(SPECIFIC_IDS_SUFFIX) and NAME_PATTERN.fullmatch(text) and ".." not in text:
+        return text
+    raise UnsafePathError(
+        f"field {text!r}: expected a field number or <label>{SPECIFIC_IDS_SUFFIX} "
+        "(letters, digits, '_', '.', '-')"
+    )
+
+
+def safe_name(name: str, what: str) -> str:
+    """``name`` if it is one safe file-name component (no separator, no ``..``); else an error
+    naming ``what``."""
+    if not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise UnsafePathError(
+            f"{what} {name!r}: expected one name of letters, digits, '_', '.', '-' (no path)"
+        )
+    return name
+
+
+def path_inside(root: str | os.PathLike[str], relative: str | os.PathLike[str], what: str) -> Path:
+    """``root / relative`` when it stays inside ``root`` (lexically); UnsafePathError else."""
+    base = os.path.normpath(os.path.abspath(root))
+    joined = os.path.normpath(os.path.join(base, relative))
+    if os.path.commonpath([base, joined]) != base:
+        raise UnsafePathError(f"{what} {str(relative)!r} leads outside {base}")
+    return Path(joined)
+
 
 def field_dirname(field: int | str) -> str:
-    """``field_<f>``; ``field`` may be an int or a label such as ``<dt>_specific_ids``."""
-    return f"field_{field}"
+    """``field_<f>`` of a checked :func:`field_label`."""
+    return f"field_{field_label(field)}"
 
 
 @dataclass(frozen=True)
@@ -39,8 +88,8 @@ class DataLayout:
         features_prefix: str = "gen_features",
     ) -> None:
         object.__setattr__(self, "root", Path(root))
-        object.__setattr__(self, "features_dirname", features_dirname)
-        object.__setattr__(self, "features_prefix", features_prefix)
+        object.__setattr__(self, "features_dirname", safe_name(features_dirname, "directory"))
+        object.__setattr__(self, "features_prefix", safe_name(features_prefix, "file prefix"))
 
     @property
     def archive_dir(self) -> Path:
@@ -59,7 +108,9 @@ class DataLayout:
         return self.root / self.features_dirname / field_dirname(field)
 
     def features_file(self, field: int | str, ccd: int, quad: int) -> Path:
-        name = f"{self.features_prefix}_field_{field}_ccd_{ccd}_quad_{quad}.parquet"
+        name = (
+            f"{self.features_prefix}_{field_dirname(field)}_ccd_{int(ccd)}_quad_{int(quad)}.parquet"
+        )
         return self.features_dir(field) / name
 
     def imputed_features_file(self, field: int | str) -> Path:
@@ -70,7 +121,7 @@ class DataLayout:
         return self.imputed_features_file(field).with_name("imputation_reference.json")
 
     def preds_dir(self, algorithm: str, field: int | str) -> Path:
-        return self.root / f"preds_{algorithm}" / field_dirname(field)
+        return self.root / safe_name(f"preds_{algorithm}", "algorithm") / field_dirname(field)
 
     def preds_file(self, algorithm: str, field: int | str) -> Path:
         return self.preds_dir(algorithm, field) / f"{field_dirname(field)}.parquet"
@@ -82,7 +133,7 @@ class DataLayout:
         return self.preds_dir(algorithm, field) / f"{field_dirname(field)}_flagged.json"
 
     def combined_dir(self, dirname: str = "preds_dnn_xgb") -> Path:
-        return self.root / dirname
+        return self.root / safe_name(dirname, "directory")
 
     def combined_file(self, field: int | str, dirname: str = "preds_dnn_xgb") -> Path:
         return self.combined_dir(dirname) / f"{field_dirname(field)}.parquet"

@@ -29,14 +29,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from scope_assets.io.table_metadata import TableFormatError, metadata_json, parse_table_metadata
+
 META_KEY = b"scope"
 CSV_META_PREFIX = "# scope: "
 HDF_KEY = "df"
 SUFFIXES = {".parquet": "parquet", ".h5": "hdf", ".hdf5": "hdf", ".hdf": "hdf", ".csv": "csv"}
-
-
-class TableFormatError(ValueError):
-    """A table file is unreadable or not what was expected; the message names the file."""
 
 
 def _json_default(value: object) -> object:
@@ -52,8 +50,8 @@ def _json_default(value: object) -> object:
 
 
 def attrs_to_json(attrs: dict) -> str:
-    """Serialise ``DataFrame.attrs`` (numpy scalars and paths become plain JSON)."""
-    return json.dumps(attrs, default=_json_default, sort_keys=True)
+    """Serialise ``DataFrame.attrs`` (numpy scalars and paths become plain JSON), size-checked."""
+    return metadata_json(attrs, lambda a: json.dumps(a, default=_json_default, sort_keys=True))
 
 
 @contextlib.contextmanager
@@ -109,13 +107,32 @@ def write_parquet(
 
 
 def read_parquet_metadata(path: str | os.PathLike[str], meta_key: str = "scope") -> dict:
-    """The ``meta_key`` metadata of a Parquet file without reading its data ({} if absent)."""
+    """The ``meta_key`` metadata of a Parquet file without reading its data ({} if absent).
+
+    The ``pandas`` key is checked too, so a reader that goes on to read batches meets sound
+    metadata."""
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise TableFormatError(f"{path}: not a readable Parquet file ({exc})") from None
-    raw = (schema.metadata or {}).get(meta_key.encode())
-    return json.loads(raw) if raw else {}
+    metadata = schema.metadata or {}
+    if metadata.get(b"pandas"):
+        parse_table_metadata(metadata[b"pandas"], path, "pandas")
+    raw = metadata.get(meta_key.encode())
+    return parse_table_metadata(raw, path, meta_key) if raw else {}
+
+
+def table_to_pandas(table: pa.Table, path: Path) -> pd.DataFrame:
+    """``table`` as a DataFrame; its ``pandas`` metadata must be a sound JSON object."""
+    raw = (table.schema.metadata or {}).get(b"pandas")
+    if raw:
+        parse_table_metadata(raw, path, "pandas")
+    try:
+        return table.to_pandas()
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise TableFormatError(
+            f"{path}: 'pandas' metadata does not fit the table ({exc})"
+        ) from None
 
 
 def read_parquet(
@@ -138,10 +155,10 @@ def read_parquet(
         raise TableFormatError(f"{path}: not a readable Parquet file ({exc})") from None
     except KeyError as exc:
         raise TableFormatError(f"{path}: missing column {exc}") from None
-    df = table.to_pandas()
+    df = table_to_pandas(table, path)
     raw = (table.schema.metadata or {}).get(meta_key.encode())
     if raw:
-        df.attrs = json.loads(raw)
+        df.attrs = parse_table_metadata(raw, path, meta_key)
     else:
         warnings.warn(f"{path} has no {meta_key!r} metadata", stacklevel=2)
     return df
@@ -209,7 +226,7 @@ def _csv_metadata(path: Path) -> tuple[dict, int]:
         for line in handle:
             if not line.startswith(CSV_META_PREFIX):
                 break
-            attrs.update(json.loads(line[len(CSV_META_PREFIX) :]))
+            attrs.update(parse_table_metadata(line[len(CSV_META_PREFIX) :], path, "scope"))
             n_lines += 1
     return attrs, n_lines
 

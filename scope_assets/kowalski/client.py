@@ -20,12 +20,17 @@ from urllib.parse import urlsplit
 import requests
 from penquins import Kowalski
 
+from scope_assets.credentials import clean_password, clean_token, redact
+from scope_assets.errors import ScopeError, printable
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_INSTANCE = "default"
+AUTH_MESSAGES = ("Unauthorized", "Forbidden", "token is invalid", "token has expired")
+CATALOG_NAMES_QUERY = {"query_type": "info", "query": {"command": "catalog_names"}}
 
 
-class KowalskiError(RuntimeError):
+class KowalskiError(ScopeError, RuntimeError):
     """A Kowalski query failed; the message carries the service's own text."""
 
 
@@ -57,6 +62,8 @@ class KowalskiClient:
         max_n_threads: int = 4,
         instances: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        token = clean_token(token, "the Kowalski token (KOWALSKI_TOKEN)")
+        password = clean_password(password, "the Kowalski password (KOWALSKI_PASSWORD)")
         if instances is None:
             if not token and not (username and password):
                 raise ValueError(
@@ -102,6 +109,8 @@ class KowalskiClient:
                     f"Kowalski instance {name} ({self.addresses[name]}) rejected the token "
                     "(ping failed: token invalid or expired?)"
                 )
+            if not self._kowalski.instances[name].get("catalogs"):
+                self._check_access(name)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> KowalskiClient:
@@ -109,6 +118,8 @@ class KowalskiClient:
         (or ``KOWALSKI_USERNAME``/``KOWALSKI_PASSWORD``) and ``KOWALSKI_TIMEOUT``."""
         env = os.environ if environ is None else environ
         settings: dict[str, Any] = {}
+        token = clean_token(env.get("KOWALSKI_TOKEN"), "KOWALSKI_TOKEN")
+        password = clean_password(env.get("KOWALSKI_PASSWORD"), "KOWALSKI_PASSWORD")
         if env.get("KOWALSKI_URL"):
             url = urlsplit(env["KOWALSKI_URL"])
             settings.update(
@@ -123,9 +134,9 @@ class KowalskiClient:
                 port=int(env.get("KOWALSKI_PORT", "443")),
             )
         settings.update(
-            token=env.get("KOWALSKI_TOKEN") or None,
-            username=env.get("KOWALSKI_USERNAME") or None,
-            password=env.get("KOWALSKI_PASSWORD") or None,
+            token=token,
+            username=(env.get("KOWALSKI_USERNAME") or "").strip() or None,
+            password=password,
         )
         if env.get("KOWALSKI_TIMEOUT"):
             settings["timeout_s"] = float(env["KOWALSKI_TIMEOUT"])
@@ -145,9 +156,35 @@ class KowalskiClient:
         self.close()
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<hidden>")
-        return text
+        return redact(text, self._secrets)
+
+    def _check_access(self, name: str) -> None:
+        """penquins keeps an empty catalogue list when the catalogue query is refused, and a
+        query then fails as "catalog not available": ask once more and name a 401/403."""
+        instance = self._kowalski.instances[name]
+        url = f"{instance['base_url'].rstrip('/')}/api/queries"
+        try:
+            response = instance["session"].post(
+                url, json=CATALOG_NAMES_QUERY, headers=instance["headers"]
+            )
+        except requests.exceptions.RequestException as exc:
+            raise KowalskiError(
+                f"Kowalski instance {name} ({self.addresses[name]}): catalogue list failed "
+                f"({self._redact(type(exc).__name__)})"
+            ) from None
+        if response.status_code in (401, 403):
+            raise KowalskiAuthError(
+                f"Kowalski instance {name} ({self.addresses[name]}) refused the credentials "
+                f"(HTTP {response.status_code} {response.reason}: token invalid, expired or "
+                "without access to catalogues)"
+            )
+        try:
+            instance["catalogs"] = response.json().get("data") or []
+        except (ValueError, AttributeError):
+            raise KowalskiError(
+                f"Kowalski instance {name} ({self.addresses[name]}): the catalogue list is not "
+                f"JSON (HTTP {response.status_code} {response.reason})"
+            ) from None
 
     def catalog_names(self) -> list[str]:
         """Catalogues available on any instance (as penquins cached them)."""
@@ -160,6 +197,10 @@ class KowalskiClient:
         except requests.exceptions.RetryError as exc:
             raise KowalskiError(
                 f"Kowalski {description}: gave up after retries ({self._redact(str(exc.args[0]) if exc.args else '')[:300]})"
+            ) from None
+        except requests.exceptions.InvalidHeader:
+            raise KowalskiError(
+                f"Kowalski {description}: a request header is invalid (check the token)"
             ) from None
         except requests.exceptions.ConnectionError:
             raise KowalskiError(
@@ -174,14 +215,12 @@ class KowalskiClient:
 
     def _data(self, description: str, response: Any) -> Any:
         if not isinstance(response, Mapping):
-            raise KowalskiError(f"Kowalski {description}: unexpected answer {str(response)[:200]}")
+            raise KowalskiError(
+                f"Kowalski {description}: unexpected answer {printable(str(response), 200)}"
+            )
         if response.get("status") != "success":
             message = self._redact(str(response.get("message", response)))
-            error = (
-                KowalskiAuthError
-                if message in ("Unauthorized", "token is invalid")
-                else KowalskiError
-            )
+            error = KowalskiAuthError if message in AUTH_MESSAGES else KowalskiError
             raise error(f"Kowalski {description} failed: {message}")
         return response.get("data")
 

@@ -14,7 +14,6 @@ download resumes where it stopped.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,14 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from scope_assets.io import DataLayout, atomic_path, write_csv, write_json, write_parquet
+from scope_assets.io import (
+    DataLayout,
+    atomic_path,
+    read_json_object,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from scope_assets.kowalski.client import KowalskiClient
 from scope_assets.kowalski.kowalski_sky import KowalskiSkySource, chunks, paged_find
 from scope_assets.lightcurves.id_files import (
@@ -200,7 +206,7 @@ def download_features(
     meta_path = out_dir / "meta.json"
     meta = {"catalog": request.catalog, "field": request.field, "files": {}, "total": 0}
     if meta_path.is_file() and not request.restart:
-        meta["files"] = json.loads(meta_path.read_text()).get("files", {})
+        meta["files"] = read_json_object(meta_path, "download meta.json").get("files", {})
     work = [
         (out_dir / f"{stem}_iter_{i}.parquet", chunk)
         for stem, ids_file in _targets(root, request)

@@ -43,6 +43,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from scope_assets.errors import FieldNotFoundError
+from scope_assets.io.table_formats import TableFormatError, table_to_pandas
 from scope_assets.lightcurves.ids import rcid_of
 from scope_assets.lightcurves.irsa import find_irsa_files, irsa_dr_table
 from scope_assets.lightcurves.raw import (
@@ -70,9 +72,10 @@ def read_parquet_checked(path: Path, required: Sequence[str]) -> pd.DataFrame:
     """Read a whole Parquet table, failing with the path and the missing columns if bad."""
     parquet = _open_parquet(path, required)
     try:
-        return parquet.read().to_pandas()
+        table = parquet.read()
     except (pa.ArrowException, OSError) as exc:
-        raise ValueError(f"cannot read Parquet file {path}: {exc}") from exc
+        raise TableFormatError(f"cannot read Parquet file {path}: {exc}") from exc
+    return table_to_pandas(table, path)
 
 
 def _open_parquet(path: Path, required: Sequence[str]) -> pq.ParquetFile:
@@ -81,10 +84,10 @@ def _open_parquet(path: Path, required: Sequence[str]) -> pq.ParquetFile:
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
-        raise ValueError(f"cannot read Parquet file {path}: {exc}") from exc
+        raise TableFormatError(f"cannot read Parquet file {path}: {exc}") from exc
     missing = [c for c in required if c not in parquet.schema_arrow.names]
     if missing:
-        raise ValueError(
+        raise TableFormatError(
             f"{path}: missing columns {missing}; expected at least {list(required)} "
             f"(found {parquet.schema_arrow.names})"
         )
@@ -125,7 +128,7 @@ class _LightCurvePart:
         try:
             return self._file().read(columns=list(columns))
         except (pa.ArrowException, OSError) as exc:
-            raise ValueError(f"cannot read Parquet file {self._path}: {exc}") from exc
+            raise TableFormatError(f"cannot read Parquet file {self._path}: {exc}") from exc
 
     def iter_batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         if self._table is not None:
@@ -134,7 +137,7 @@ class _LightCurvePart:
         try:
             yield from self._file().iter_batches(batch_size=batch_size, columns=list(columns))
         except (pa.ArrowException, OSError) as exc:
-            raise ValueError(f"cannot read Parquet file {self._path}: {exc}") from exc
+            raise TableFormatError(f"cannot read Parquet file {self._path}: {exc}") from exc
 
 
 def _row_mask(
@@ -290,7 +293,7 @@ class LocalArchive:
 
     def _check_field(self, field: int) -> None:
         if field not in self._fields:
-            raise ValueError(
+            raise FieldNotFoundError(
                 f"field {field} not in archive {self.root} (available: {self._fields})"
             )
 

@@ -12,7 +12,6 @@ One format per path: ``get-quad-ids`` and the ``quad_ids`` asset both write ``fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from scope_assets.io import atomic_path
+from scope_assets.io import atomic_path, read_json_object
 
 IDS_META_NAME = "meta.json"
 
@@ -91,8 +90,8 @@ def ids_meta(
 
 
 def read_ids_meta(path: Path) -> dict[str, Any] | None:
-    """A ``meta.json``, or None when there is none."""
-    return json.loads(path.read_text()) if path.is_file() else None
+    """A ``meta.json``, or None when there is none (TableFormatError naming it if corrupt)."""
+    return read_json_object(path, "ids meta.json") if path.is_file() else None
 
 
 def meta_quads(meta: Mapping[str, Any]) -> list[tuple[int, int]]:

@@ -266,8 +266,30 @@ def _check_features(model, n_features: int, path: Path) -> None:
         raise ModelError(f"{path}: dmdt input shape {shape}, expected {DMDT_INPUT_SHAPE}")
 
 
+def _check_keras_archive(path: Path) -> None:
+    """A ``.keras`` file must be a whole zip archive; Keras reports a broken one as "not found"."""
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist")
+    if path.suffix.lower() != ".keras":
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        size = path.stat().st_size
+        raise ModelError(
+            f"{path}: not a readable Keras model (truncated or corrupt .keras archive, "
+            f"{size:,} bytes: {exc})"
+        ) from None
+    if bad is not None:
+        raise ModelError(
+            f"{path}: not a readable Keras model (member {bad!r} of the archive is corrupt)"
+        )
+
+
 def load(path: Path, features: list[str], params_path: Path | None = None):
     """A ``.keras`` or SCoPe ``.h5`` file, checked against ``features`` (no parameter file)."""
+    _check_keras_archive(path)
     try:
         model = load_keras_model(path)
     except Exception as exc:  # Keras raises many types for a bad file

@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scope_assets.errors import UnsafePathError
 from scope_assets.io import write_json
+from scope_assets.io.layout import path_inside, safe_name
 from scope_assets.ml.backends.registry import ALGORITHMS
 from scope_assets.ml.model_errors import ModelError
 
@@ -73,4 +75,18 @@ class ModelManifest:
             raise ModelError(f"{path}: unknown algorithm {manifest.algorithm!r}")
         if not manifest.features:
             raise ModelError(f"{path}: empty feature list")
+        _check_paths(manifest, path)
         return manifest
+
+
+def _check_paths(manifest: ModelManifest, path: Path) -> None:
+    """The model file lies in the manifest's directory, the imputation reference in the models
+    root (``<root>/<alg>/<group>/<tag>/``): a manifest never leads a reader elsewhere."""
+    directory = path.resolve().parent
+    try:
+        safe_name(str(manifest.model_file), "model_file")
+        if manifest.imputation_reference:
+            root = directory.parents[2] if len(directory.parents) > 2 else directory
+            path_inside(root, directory / manifest.imputation_reference, "imputation_reference")
+    except UnsafePathError as exc:
+        raise ModelError(f"model manifest {path}: {exc}") from None

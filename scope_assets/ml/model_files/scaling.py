@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scope_assets.errors import ScopeError
+
 SCALING_METHODS = ("min_max", "median_std")
 STAT_KEYS = ("min", "max", "median", "mean", "std")
 
 
-class ScalingError(ValueError):
+class ScalingError(ScopeError, ValueError):
     """Scaling statistics are missing or malformed."""
 
 

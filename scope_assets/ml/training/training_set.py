@@ -23,6 +23,7 @@ import pandas as pd
 
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
+from scope_assets.errors import ScopeError
 from scope_assets.ml.training.labels import label_columns, labels_for_classes
 
 TRAINING_FIELD = 699
@@ -31,7 +32,7 @@ TRAINING_SEED = 20240515
 TRAINING_N_SOURCES = 1500
 
 
-class TrainingSetError(ValueError):
+class TrainingSetError(ScopeError, ValueError):
     """The training set cannot be built or used; the message says what is missing."""
 
 
