@@ -12,8 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from scope_assets.features.pipeline import CleaningSummary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,13 +69,14 @@ def _config_with_flags(args: argparse.Namespace):
     return config.model_copy(update={"feature_generation": fg})
 
 
-def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]:
+def features_for_table(path: Path, output: Path, sky, config) -> tuple[CleaningSummary, int]:
     """Features of every light curve in a long table, streamed into ``output``.
 
-    Returns (light curves read, feature rows written).
+    Returns (cleaning summary, feature rows written).
     """
     from scope_assets.features.long_tables import iter_long_table
     from scope_assets.features.pipeline import (
+        CleaningSummary,
         FeatureFileWriter,
         empty_features,
         feature_attrs,
@@ -81,7 +86,7 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     from scope_assets.lightcurves.irsa import read_irsa
 
     attrs = feature_attrs(config, input=str(path))
-    n_read = 0
+    summary = CleaningSummary()
     if path.is_dir():
         from scope_assets.lightcurves.irsa import find_irsa_files
 
@@ -91,8 +96,8 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     with tqdm(desc="light curves", unit="lc") as bar, atomic_path(output) as tmp:
         with FeatureFileWriter(tmp, attrs) as writer:
             for raw in batches:
-                features, _ = features_for_light_curves(raw, sky, config)
-                n_read += len(raw)
+                features, cleaning = features_for_light_curves(raw, sky, config)
+                summary.add(cleaning)
                 if len(features):
                     writer.write(features)
                 bar.update(len(raw))
@@ -100,7 +105,7 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
             empty = empty_features(config)
             empty.attrs = attrs
             write_parquet(empty, tmp)
-    return n_read, writer.rows
+    return summary, writer.rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             f"gen_features_{args.lightcurves.stem}_specific_ids.parquet"
         )
         try:
-            n_read, n_rows = features_for_table(args.lightcurves, output, sky, config)
+            summary, n_rows = features_for_table(args.lightcurves, output, sky, config)
         except (FileNotFoundError, ValueError) as exc:
             print(f"generate-features: {exc}", file=sys.stderr)
             return 2
-        print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
+        print(summary.describe())
+        print(f"{n_rows} of {summary.curves_in} light curves passed cleaning → {output}")
         return 0
     from scope_assets.features import field_steps as field_pipeline
     from scope_assets.io import DataLayout
@@ -140,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     layout = DataLayout(root)
     ids = field_pipeline.fetch_quad_ids(sky, args.field, layout)
     with tqdm(total=len(ids), desc="cleaning", unit="lc") as bar:
-        field_pipeline.clean_field_light_curves(sky, args.field, layout, config, bar.update)
+        summary = field_pipeline.clean_field_light_curves(
+            sky, args.field, layout, config, bar.update
+        )
+    print(summary.describe())
     with tqdm(desc="features", unit="lc") as bar:
         written = field_pipeline.compute_field_features(sky, args.field, layout, config, bar.update)
     print(f"{sum(written.values())} feature rows → {layout.features_dir(args.field)}")
