@@ -281,6 +281,13 @@ def test_irsa_parquet_and_mjd_only(tmp_path):
     assert from_mjd.meta.loc[0, "filter"] == 2
 
 
+def test_irsa_file_with_mjd_in_the_hjd_column_is_refused(tmp_path):
+    frame = pd.read_csv(IRSA_DIR / "ztf" / "18aaaawyw-zr1.csv")
+    frame.assign(hjd=frame["mjd"]).to_csv(tmp_path / "mjd_as_hjd.csv", index=False)
+    with pytest.raises(ValueError, match=r"mjd_as_hjd.csv: column 'hjd' .*look like MJD"):
+        read_irsa([tmp_path / "mjd_as_hjd.csv"])
+
+
 def test_irsa_file_with_missing_columns(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("oid,hjd,mag,magerr\n1,2458000.5,15.0,0.01\n")
