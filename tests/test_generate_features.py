@@ -1,5 +1,7 @@
 """generate-features on local tables, and the field pipeline's handling of bad input."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,3 +162,32 @@ def test_nonphysical_points_are_dropped_and_reported_per_reason(tmp_path, capsys
     df = read_parquet(out)
     assert df.set_index("_id").loc[first, "n"] <= 120 - 5
     assert df["median"].between(14, 16).all()
+
+
+def test_csv_copy_lives_under_the_data_root_and_leftovers_are_removed(tmp_path, monkeypatch):
+    import tempfile
+    import uuid
+
+    system_tmp = tmp_path / "system_tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    data = tmp_path / "data"
+    stale = data / ".scratch" / f"{2**22 + 12345}-{uuid.uuid4().hex}"  # a killed run's copy
+    stale.mkdir(parents=True)
+    (stale / "table.parquet").write_bytes(b"copy of the input")
+    path = tmp_path / "lcs.csv"
+    sinusoid_table(2).to_csv(path, index=False)
+    seen = []
+    original = pd.DataFrame.to_numpy
+
+    def spy(self, *args, **kwargs):  # record the scratch directory while the run is going
+        seen.extend(p.name for p in (data / ".scratch").iterdir())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_numpy", spy)
+    out = tmp_path / "features.parquet"
+    argv = ["--lightcurves", str(path), "--output", str(out), "--data-dir", str(data), *FAST]
+    assert generate_features(argv) == 0
+    assert any(name.startswith(f"{os.getpid()}-") for name in seen)
+    assert list((data / ".scratch").iterdir()) == []
+    assert list(system_tmp.iterdir()) == []

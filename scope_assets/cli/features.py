@@ -69,8 +69,12 @@ def _config_with_flags(args: argparse.Namespace):
     return config.model_copy(update={"feature_generation": fg})
 
 
-def features_for_table(path: Path, output: Path, sky, config) -> tuple[CleaningSummary, int]:
+def features_for_table(
+    path: Path, output: Path, sky, config, scratch_root: Path
+) -> tuple[CleaningSummary, int]:
     """Features of every light curve in a long table, streamed into ``output``.
+
+    ``scratch_root`` (the data root) holds temporary copies of the input.
 
     Returns (cleaning summary, feature rows written).
     """
@@ -92,7 +96,9 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[CleaningS
 
         batches = [read_irsa(find_irsa_files(path))]
     else:
-        batches = iter_long_table(path, config.feature_generation.batch_size)
+        batches = iter_long_table(
+            path, config.feature_generation.batch_size, scratch_root=scratch_root
+        )
     with tqdm(desc="light curves", unit="lc") as bar, atomic_path(output) as tmp:
         with FeatureFileWriter(tmp, attrs) as writer:
             for raw in batches:
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             f"gen_features_{args.lightcurves.stem}_specific_ids.parquet"
         )
         try:
-            summary, n_rows = features_for_table(args.lightcurves, output, sky, config)
+            summary, n_rows = features_for_table(args.lightcurves, output, sky, config, root)
         except (FileNotFoundError, ValueError) as exc:
             print(f"generate-features: {exc}", file=sys.stderr)
             return 2
