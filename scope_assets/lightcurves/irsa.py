@@ -7,7 +7,7 @@ qid, ..., programid``. Each ``oid`` becomes one light curve with ``_id = oid``; 
 
 Time: ``hjd`` when the file has it; otherwise ``mjd + 2400000.5``, which is **not heliocentric**
 (off by up to ±8.3 min, which matters only for minute-scale periods); a warning says so. Times
-outside :data:`PLAUSIBLE_TIME_RANGES` for the declared column (e.g. MJD values in ``hjd``) are
+outside the plausible range of the declared column (:mod:`.time_system`) (e.g. MJD values in ``hjd``) are
 refused with an error naming what was found.
 
 Plain long tables (``read_long_table``, used by ``generate-features --lightcurves FILE``):
@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike
 
 from scope_assets.lightcurves.ids import decode_id, is_scope_id, rcid_of
 from scope_assets.lightcurves.raw import HJD_OFFSET, LIGHTCURVE_SCHEMA, RawLightCurves
+from scope_assets.lightcurves.time_system import require_time_system
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ LONG_OPTIONAL_COLUMNS = ["hjd", "mjd", "catflags", "filter", "ra", "dec", "progr
 LOCATION_COLUMNS = ["field", "ccd", "quad"]
 FILTER_IDS = {"g": 1, "r": 2, "i": 3, "zg": 1, "zr": 2, "zi": 3, "1": 1, "2": 2, "3": 3}
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
-PLAUSIBLE_TIME_RANGES = {"hjd": (2415020.5, 2488069.5), "mjd": (15020.0, 88069.0)}
-"""Days: 1900-01-01 to 2100-01-01 as (H)JD and as MJD; times outside are in another system."""
 
 
 # --------------------------------------------------------------------------- file access
@@ -158,38 +157,14 @@ def _irsa_table_and_dropped(paths: Sequence[Path]) -> tuple[pa.Table, int]:
 
 def _time_column(source: Path | str, raw: pd.DataFrame) -> pd.Series:
     if "hjd" in raw.columns:
-        _require_time_system(source, "hjd", raw["hjd"])
+        require_time_system(source, "hjd", raw["hjd"])
         return raw["hjd"]
-    _require_time_system(source, "mjd", raw["mjd"])
+    require_time_system(source, "mjd", raw["mjd"])
     warnings.warn(
         f"{source}: no 'hjd' column, using mjd + 2400000.5 (not heliocentric: up to ±8.3 min off)",
         stacklevel=3,
     )
     return raw["mjd"] + HJD_OFFSET
-
-
-def _require_time_system(source: Path | str, column: str, values: pd.Series) -> None:
-    """Refuse times that cannot be in the column's declared system (e.g. MJD in ``hjd``).
-
-    Otherwise an MJD in an ``hjd`` column would pass every HJD cut silently.
-    """
-    t = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    t = t[np.isfinite(t)]
-    low, high = PLAUSIBLE_TIME_RANGES[column]
-    outside = (t < low) | (t > high)
-    if not outside.any():
-        return
-    found = f"{int(outside.sum())} of {len(t)} values in {t.min():.1f}–{t.max():.1f}"
-    hint = {
-        "hjd": f" (they look like MJD: name the column 'mjd' or add {HJD_OFFSET})",
-        "mjd": f" (they look like JD: name the column 'hjd' or subtract {HJD_OFFSET})",
-    }[column]
-    other_low, other_high = PLAUSIBLE_TIME_RANGES["mjd" if column == "hjd" else "hjd"]
-    looks_other = ((t[outside] >= other_low) & (t[outside] <= other_high)).all()
-    raise ValueError(
-        f"{source}: column '{column}' has times outside {low}–{high} days, the plausible range "
-        f"for {column.upper()}: {found}{hint if looks_other else ''}"
-    )
 
 
 def _filter_ids(source: Path | str, codes: pd.Series) -> np.ndarray:
