@@ -47,7 +47,7 @@ def test_cadence_thinning_scope_example():
     res = _clean(_batch(_curve(t)))
     np.testing.assert_array_equal(res.batch.t, t[[0, 3, 4]])
     np.testing.assert_array_equal(res.source_index, [0, 3, 4])
-    assert res.counts == _expected_counts(points_cadence=2)
+    assert res.counts == _expected_counts(points_cadence=2, curves_cadence=1)
 
 
 def test_cadence_is_measured_from_last_kept_point():
@@ -57,11 +57,11 @@ def test_cadence_is_measured_from_last_kept_point():
     np.testing.assert_allclose(res.batch.t - T0, [0.0, 0.03, 0.06], atol=1e-9)
 
 
-def test_zero_cadence_keeps_everything_including_duplicate_times():
+def test_zero_cadence_keeps_every_distinct_time():
     batch = _batch(_curve(T0 + np.array([0.0, 0.0, 0.001, 0.002])))
     res = _clean(batch, min_cadence_minutes=0.0)
-    assert len(res.batch.t) == 4
-    assert res.counts["points_cadence"] == 0
+    np.testing.assert_allclose(res.batch.t - T0, [0.0, 0.001, 0.002], atol=1e-9)
+    assert res.counts == _expected_counts(points_duplicate_time=1, curves_duplicate_time=1)
 
 
 def test_sorts_by_time_and_carries_mag_and_err():
@@ -75,18 +75,62 @@ def test_sorts_by_time_and_carries_mag_and_err():
     np.testing.assert_array_equal(res.source_index, [3, 1, 2, 0])
 
 
-def test_sort_is_stable_for_equal_times():
-    t = T0 + np.array([1.0, 0.0, 1.0, 0.0])
-    mag = np.array([1.0, 2.0, 3.0, 4.0])
-    res = _clean(_batch(_curve(t, mag)), min_cadence_minutes=0.0)
-    np.testing.assert_array_equal(res.batch.mag, [2.0, 4.0, 1.0, 3.0])
+def test_equal_times_keep_smallest_error_then_smallest_mag():
+    t = T0 + np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    mag = np.array([1.0, 2.0, 3.0, 4.0, 0.5])
+    err = np.array([0.02, 0.05, 0.01, 0.03, 0.01])
+    res = _clean(_batch((t, mag, err)), min_cadence_minutes=0.0)
+    np.testing.assert_array_equal(res.batch.mag, [4.0, 0.5])
+    np.testing.assert_array_equal(res.source_index, [3, 4])
+
+
+def test_result_is_independent_of_row_order():
+    rng = np.random.default_rng(3)
+    curves = []
+    for _ in range(20):
+        n = int(rng.integers(5, 80))
+        t = T0 + np.round(rng.uniform(0, 30, n), 1)  # many exact duplicate times
+        curves.append((t, rng.normal(15, 0.3, n), rng.choice([0.01, 0.02, 0.03], n)))
+    shuffled = [tuple(a[p] for a in c) for c in curves for p in [rng.permutation(len(c[0]))]]
+    for cadence in (0.0, 30.0):
+        first = _clean(_batch(*curves), min_cadence_minutes=cadence)
+        second = _clean(_batch(*shuffled), min_cadence_minutes=cadence)
+        for name in ("t", "mag", "magerr"):
+            np.testing.assert_array_equal(getattr(first.batch, name), getattr(second.batch, name))
+        np.testing.assert_array_equal(first.batch.offsets, second.batch.offsets)
+        assert first.counts == second.counts
+        assert first.counts["points_duplicate_time"] > 0
+
+
+@pytest.mark.parametrize(
+    ("mag", "err", "reason"),
+    [
+        (1e30, 0.02, "mag_nonphysical"),
+        (99.0, 0.02, "mag_nonphysical"),
+        (-1e30, 0.02, "mag_nonphysical"),
+        (15.0, 1e-30, "magerr_nonphysical"),
+        (15.0, 1e30, "magerr_nonphysical"),
+        (15.0, 0.0, "error_not_positive"),
+        (15.0, -0.02, "error_not_positive"),
+    ],
+)
+def test_nonphysical_values_are_dropped_with_their_reason(mag, err, reason):
+    good = _curve(T0 + np.arange(3.0))
+    bad_mag = np.array([15.0, mag, mag])
+    bad_err = np.array([0.02, err, err])
+    all_bad = (T0 + np.arange(2.0), np.full(2, mag), np.full(2, err))
+    res = _clean(_batch(good, (T0 + np.arange(3.0), bad_mag, bad_err), all_bad))
+    np.testing.assert_array_equal(res.kept, [True, True, False])
+    np.testing.assert_array_equal(res.batch.n_points, [3, 1])
+    expected = {f"points_{reason}": 4, f"curves_{reason}": 2, "curves_empty": 1}
+    assert res.counts == _expected_counts(**expected)
 
 
 def test_catflags_cut():
     batch = _batch(_curve(T0 + np.arange(6.0)))
     res = _clean(batch, catflags=[0, 1, 0, 32768, 0, -1])
     np.testing.assert_array_equal(res.batch.t - T0, [0.0, 2.0, 4.0])
-    assert res.counts == _expected_counts(points_flagged=3)
+    assert res.counts == _expected_counts(points_flagged=3, curves_flagged=1)
 
 
 def test_nonfinite_and_nonpositive_errors_cut():
@@ -101,14 +145,19 @@ def test_nonfinite_and_nonpositive_errors_cut():
     err[5] = np.nan
     res = _clean(_batch((t, mag, err)))
     np.testing.assert_array_equal(res.batch.t - T0, [6.0, 7.0])
-    assert res.counts == _expected_counts(points_nonfinite=6)
+    assert res.counts == _expected_counts(
+        points_nonfinite=4,
+        curves_nonfinite=1,
+        points_error_not_positive=2,
+        curves_error_not_positive=1,
+    )
 
 
 def test_programid_cut_per_point():
     batch = _batch(_curve(T0 + np.arange(5.0)))
     res = _clean(batch, programid=[1, 2, 3, 0, 4])
     np.testing.assert_array_equal(res.batch.t - T0, [0.0, 1.0, 2.0])
-    assert res.counts == _expected_counts(points_programid=2)
+    assert res.counts == _expected_counts(points_programid=2, curves_programid=1)
     res = _clean(batch, programid=[1, 2, 3, 0, 4], programids=(1,))
     np.testing.assert_array_equal(res.batch.t - T0, [0.0])
     res = _clean(batch, programid=[1, 2, 3, 0, 4], programids=None)
@@ -120,7 +169,7 @@ def test_max_hjd_cut_per_point_and_disable():
     batch = _batch(_curve(t))
     res = _clean(batch, min_cadence_minutes=0.0)  # default max_hjd 2459951.5 (end of DR16) kept
     np.testing.assert_array_equal(res.batch.t, t[:2])
-    assert res.counts == _expected_counts(points_after_max_hjd=2)
+    assert res.counts == _expected_counts(points_after_max_hjd=2, curves_after_max_hjd=1)
     res = _clean(batch, max_hjd=None, min_cadence_minutes=0.0)
     np.testing.assert_array_equal(res.batch.t, t)
 
@@ -135,7 +184,14 @@ def test_first_failing_reason_counts_a_point_once():
     t = T0 + np.arange(4.0)
     mag = np.array([np.nan, np.nan, 15.0, 15.0])
     res = _clean(_batch(_curve(t, mag)), catflags=[1, 0, 0, 0], programid=[1, 9, 9, 1])
-    assert res.counts == _expected_counts(points_flagged=1, points_nonfinite=1, points_programid=1)
+    assert res.counts == _expected_counts(
+        points_flagged=1,
+        points_nonfinite=1,
+        points_programid=1,
+        curves_flagged=1,
+        curves_nonfinite=1,
+        curves_programid=1,
+    )
     np.testing.assert_array_equal(res.batch.t - T0, [3.0])
 
 
@@ -151,7 +207,7 @@ def test_min_points_drops_short_curves_with_counts():
     np.testing.assert_array_equal(res.batch.ids, [101, 102])
     np.testing.assert_array_equal(res.batch.n_points, [50, 50])
     assert res.counts == _expected_counts(
-        points_flagged=1, points_short_curve=49, curves_too_few_points=1
+        points_flagged=1, curves_flagged=1, points_short_curve=49, curves_too_few_points=1
     )
     assert res.n_dropped_curves == 1
 
@@ -163,7 +219,7 @@ def test_empty_and_all_flagged_curves():
     batch = _batch(empty, flagged, good)
     res = _clean(batch, catflags=[1, 1, 1, 0, 0])
     np.testing.assert_array_equal(res.kept, [False, False, True])
-    assert res.counts == _expected_counts(points_flagged=3, curves_empty=2)
+    assert res.counts == _expected_counts(points_flagged=3, curves_flagged=1, curves_empty=2)
     np.testing.assert_array_equal(res.batch.offsets, [0, 2])
 
 
@@ -198,10 +254,12 @@ def _reference_clean(batch, catflags, programid, cadence_days, min_n, max_hjd, p
                 continue
             if e <= 0 or programid[p] not in programids or t > max_hjd:
                 continue
-            pts.append((t, p))
-        pts.sort(key=lambda x: x[0])  # stable
+            pts.append((t, e, m, p))
+        pts.sort(key=lambda x: x[:3])  # stable
         kept = []
-        for t, p in pts:
+        for t, _, _, p in pts:
+            if kept and t == kept[-1][0]:
+                continue  # the same time as a better point (smaller error, then mag)
             if not kept or t - kept[-1][0] >= cadence_days:
                 kept.append((t, p))
         if len(kept) >= min_n:

@@ -45,6 +45,10 @@ FAST_TRAIN = {
     "dnn_patience": 2,
 }
 
+MIN_TEST_AUC = {"xgb_models": {"vnv": 0.95, "rrab": 0.95}, "dnn_models": {"rrab": 0.85}}
+"""Below what these quick models reach (XGB 1.0 and 0.998, DNN rrab 0.95 after 2 epochs); the
+2-epoch DNN does not learn vnv from 720 rows (AUC ~0.5), so vnv has no DNN bound."""
+
 
 def _meta(result, name):
     return result.asset_materializations_for_node(name)[0].metadata
@@ -109,7 +113,8 @@ def test_training_prediction_and_report_assets(env):
         for name, suffix in (("xgb_models", ".json"), ("dnn_models", ".keras")):
             meta = _meta(result, name)
             assert _path(meta, "model_file").suffix == suffix and _path(meta, "manifest").exists()
-            assert meta["test_roc_auc"].value > (0.8 if name == "xgb_models" else 0.0)
+            assert meta["test_roc_auc"].value >= MIN_TEST_AUC[name].get(tag, 0.0), (name, tag)
+            assert 0.0 <= meta["test_roc_auc"].value <= 1.0
             assert all(Path(p).exists() for p in meta["stats_files"].value.values())
 
     for field in ("296", "297"):

@@ -1,5 +1,7 @@
 """generate-features on local tables, and the field pipeline's handling of bad input."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,12 +118,17 @@ def test_corrupt_archive_file_fails_clearly_without_partial_output(archive, tmp_
     shutil.copytree(archive / "archive", broken)
     victim = sorted((broken / "lightcurves" / "field_296").glob("rc_*.parquet"))[0]
     victim.write_bytes(b"PAR1 garbage")
-    layout = DataLayout(tmp_path)
+    layout = DataLayout(tmp_path / "data")
     sky = ArchiveSkySource(LocalArchive(broken))
     with pytest.raises((ValueError, OSError), match=victim.name):
         field_pipeline.fetch_quad_ids(sky, 296, layout)
+    assert not layout.ids_file(296).exists()
+    # ids from the intact archive, then cleaning meets the corrupt file
+    field_pipeline.fetch_quad_ids(ArchiveSkySource(LocalArchive(archive / "archive")), 296, layout)
+    with pytest.raises((ValueError, OSError), match=victim.name):
         field_pipeline.clean_field_light_curves(sky, 296, layout, load_config(environ={}))
     assert not layout.light_curves_file(296).exists()
+    assert not [p for p in (tmp_path / "data").rglob("*") if ".tmp" in p.name]
 
 
 def test_flagged_and_short_curves_are_counted(archive, tmp_path):
@@ -134,3 +141,53 @@ def test_flagged_and_short_curves_are_counted(archive, tmp_path):
     assert summary["points_flagged"] > 0
     assert summary["curves_kept"] + summary["curves_too_few_points"] + summary["curves_empty"] == 40
     assert summary["curves_too_few_points"] > 0
+
+
+def test_nonphysical_points_are_dropped_and_reported_per_reason(tmp_path, capsys):
+    table = sinusoid_table(3, seed=4).sort_values(["_id", "hjd"], ignore_index=True)
+    first, second = 10296000000000, 10296000000001
+    rows_first = table.index[table["_id"] == first]
+    table.loc[rows_first[:2], "mag"] = 1e30
+    table.loc[rows_first[2:5], "magerr"] = 1e-30
+    table.loc[table.index[table["_id"] == second][:4], "magerr"] = [0.0, -0.01, 0.0, -1.0]
+    path = tmp_path / "lcs.parquet"
+    table.to_parquet(path)
+    out = tmp_path / "features.parquet"
+    assert generate_features(["--lightcurves", str(path), "--output", str(out), *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "cleaning kept 3 of 3 light curves" in printed
+    assert "dropped 2 points (mag_nonphysical) from 1 light curves" in printed
+    assert "dropped 3 points (magerr_nonphysical) from 1 light curves" in printed
+    assert "dropped 4 points (error_not_positive) from 1 light curves" in printed
+    df = read_parquet(out)
+    assert df.set_index("_id").loc[first, "n"] <= 120 - 5
+    assert df["median"].between(14, 16).all()
+
+
+def test_csv_copy_lives_under_the_data_root_and_leftovers_are_removed(tmp_path, monkeypatch):
+    import tempfile
+    import uuid
+
+    system_tmp = tmp_path / "system_tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    data = tmp_path / "data"
+    stale = data / ".scratch" / f"{2**22 + 12345}-{uuid.uuid4().hex}"  # a killed run's copy
+    stale.mkdir(parents=True)
+    (stale / "table.parquet").write_bytes(b"copy of the input")
+    path = tmp_path / "lcs.csv"
+    sinusoid_table(2).to_csv(path, index=False)
+    seen = []
+    original = pd.DataFrame.to_numpy
+
+    def spy(self, *args, **kwargs):  # record the scratch directory while the run is going
+        seen.extend(p.name for p in (data / ".scratch").iterdir())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_numpy", spy)
+    out = tmp_path / "features.parquet"
+    argv = ["--lightcurves", str(path), "--output", str(out), "--data-dir", str(data), *FAST]
+    assert generate_features(argv) == 0
+    assert any(name.startswith(f"{os.getpid()}-") for name in seen)
+    assert list((data / ".scratch").iterdir()) == []
+    assert list(system_tmp.iterdir()) == []

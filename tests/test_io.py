@@ -4,10 +4,10 @@ import inspect
 import json
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -105,15 +105,51 @@ def test_csv_without_metadata_is_what_scope_writes(tmp_path, table):
     assert read_csv(path).attrs == {}
 
 
-def test_failed_write_leaves_no_file(tmp_path):
-    class Unwritable:
-        pass
+WRITERS_THAT_FAIL_AFTER_WRITING = {
+    ".parquet": (pq, "write_table"),
+    ".csv": (pd.DataFrame, "to_csv"),
+    ".h5": (pd.HDFStore, "put"),
+    ".json": (Path, "write_text"),
+}
 
-    df = pd.DataFrame({"a": [Unwritable()]})
-    target = tmp_path / "out.parquet"
-    with pytest.raises(pa.ArrowInvalid):
-        write_parquet(df, target)
+
+def _fail_after_writing(monkeypatch, suffix):
+    """The format's low-level writer writes (wherever it was pointed), then fails: a disk that
+    fills up part-way through a write."""
+    owner, name = WRITERS_THAT_FAIL_AFTER_WRITING[suffix]
+    real = getattr(owner, name)
+
+    def write_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(owner, name, write_then_fail)
+
+
+def _write(df, path):
+    if path.suffix == ".json":
+        return write_json(df.to_dict(orient="list"), path)
+    return write_table(df, path)
+
+
+@pytest.mark.parametrize("suffix", list(WRITERS_THAT_FAIL_AFTER_WRITING))
+def test_failed_write_leaves_no_file(tmp_path, table, suffix, monkeypatch):
+    target = tmp_path / f"out{suffix}"
+    _fail_after_writing(monkeypatch, suffix)
+    with pytest.raises(OSError, match="disk full"):
+        _write(table[["_id"]], target)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", list(WRITERS_THAT_FAIL_AFTER_WRITING))
+def test_write_failing_part_way_keeps_the_old_file(tmp_path, table, suffix, monkeypatch):
+    target = _write(table[["_id"]], tmp_path / f"out{suffix}")
+    before = target.read_bytes()
+    _fail_after_writing(monkeypatch, suffix)
+    with pytest.raises(OSError, match="disk full"):
+        _write(table[["_id"]].iloc[:1], target)
+    assert target.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_overwrite_is_atomic_and_replaces(tmp_path, table):
@@ -160,3 +196,14 @@ def test_layout_paths_are_scope_layout(tmp_path):
     assert layout.flagged_file("dnn", 296).name == "field_296_flagged.json"
     assert layout.combined_file(296) == tmp_path / "preds_dnn_xgb/field_296.parquet"
     assert layout.features_file(296, 3, 2).name == "gen_features_field_296_ccd_3_quad_2.parquet"
+
+
+def test_next_write_removes_temporaries_of_killed_runs_only(tmp_path, table):
+    import uuid
+
+    dead = tmp_path / f".t.parquet.{2**22 + 12345}-{uuid.uuid4().hex}.tmp"  # pid above pid_max
+    live = tmp_path / f".t.parquet.{os.getppid()}-{uuid.uuid4().hex}.tmp"
+    dead.write_bytes(b"half")
+    live.write_bytes(b"being written")
+    write_parquet(table, tmp_path / "t.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["t.parquet", live.name])

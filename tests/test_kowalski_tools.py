@@ -114,8 +114,47 @@ def test_get_features_per_quad_and_resume(kowalski_env, tmp_path):
     assert (out / "ccd_01_quad_1_iter_0.csv").is_file()
     assert json.loads((out / "meta.json").read_text())["total"] == 16
     before = finds(kowalski_env)
+    assert get_features_main([*flags, "--limit-per-query", "3", "--max-sources", "5"]) == 0
+    assert finds(kowalski_env) == before  # same ids: nothing fetched again
+    # other --max-sources: other chunks, fetched again; iteration files it no longer makes go
     assert get_features_main(flags) == 0
-    assert finds(kowalski_env) == before
+    assert finds(kowalski_env) > before
+    assert sorted(p.name for p in out.glob("*_iter_*")) == [
+        "ccd_01_quad_1_iter_0.parquet",
+        "ccd_01_quad_2_iter_0.parquet",
+    ]
+    assert len(read_parquet(out / "ccd_01_quad_1_iter_0.parquet")) == 8
+    assert json.loads((out / "meta.json").read_text())["total"] == 16
+
+
+def test_ids_rerun_with_other_options_is_a_fresh_download(kowalski_env, tmp_path):
+    ids_dir = tmp_path / "ids" / "field_296"
+    assert quad_ids(tmp_path, "--whole-field", "--minobs", "0") == 0
+    assert len(read_ids_h5(ids_dir / "field_296.h5")) == 24
+    totals = []
+    for extra in (["--minobs", "20"], ["--minobs", "20", "--skip", "2"]):
+        assert quad_ids(tmp_path, "--multi-quads", *extra) == 0
+        meta = json.loads((ids_dir / "meta.json").read_text())
+        assert not (ids_dir / "field_296.h5").exists()  # the old whole-field ids are gone
+        quads = [(c, q) for c in (1, 2) for q in (1, 2, 3)]
+        counts = [len(read_ids_h5(ids_dir / f"data_ccd_{c:02d}_quad_{q}.h5")) for c, q in quads]
+        assert sum(counts) == meta["total"]
+        totals.append(meta["total"])
+    assert 24 > totals[0] > totals[1] and meta["skip"] == 2
+
+
+def test_features_follow_the_current_ids(kowalski_env, tmp_path):
+    """get-quad-ids rerun with another --minobs, then get-features: only current ids."""
+    args = ["--field", "296", "--whole-field", "--output-dir", str(tmp_path)]
+    assert quad_ids(tmp_path, "--whole-field", "--minobs", "0") == 0
+    assert get_features_main(args) == 0
+    assert quad_ids(tmp_path, "--whole-field", "--minobs", "20") == 0
+    assert get_features_main(args) == 0
+    ids = read_ids_h5(tmp_path / "ids" / "field_296" / "field_296.h5")
+    table = read_parquet(tmp_path / "features" / "field_296" / "field_296_iter_0.parquet")
+    assert sorted(table["_id"]) == sorted(ids.tolist()) and len(ids) < 24
+    meta = json.loads((tmp_path / "features" / "field_296" / "meta.json").read_text())
+    assert meta["total"] == len(ids)
 
 
 def test_get_features_whole_field(kowalski_env, tmp_path):

@@ -67,7 +67,12 @@ def test_long_table_location_columns_and_mjd(tmp_path):
         ),
         (
             pd.DataFrame(
-                {"_id": [1, 1], "hjd": [1.0, 2.0], "mag": [1.0] * 2, "magerr": [0.1] * 2}
+                {
+                    "_id": [1, 1],
+                    "hjd": [2458001.0, 2458002.0],
+                    "mag": [1.0] * 2,
+                    "magerr": [0.1] * 2,
+                }
             ).assign(filter=["g", "r"]),
             "filterid changes within light curve 1",
         ),
@@ -100,8 +105,27 @@ def test_long_table_missing_or_corrupt_file(tmp_path):
 
 
 def test_long_table_to_raw_names_the_given_source():
-    frame = pd.DataFrame({"_id": [1, 1], "hjd": [2.0, 1.0], "mag": [1.0, 2.0]})
+    frame = pd.DataFrame({"_id": [1, 1], "hjd": [2458002.0, 2458001.0], "mag": [1.0, 2.0]})
     with pytest.raises(ValueError, match=r"user_file.csv: missing columns \['magerr'\]"):
         long_table_to_raw(frame, source="user_file.csv")
     raw = long_table_to_raw(frame.assign(magerr=0.1), source="user_file.csv")
-    assert list(raw.batch.t) == [1.0, 2.0] and list(raw.batch.mag) == [2.0, 1.0]
+    assert list(raw.batch.t) == [2458001.0, 2458002.0] and list(raw.batch.mag) == [2.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("column", "times", "message"),
+    [
+        (
+            "hjd",
+            [59000.1, 59000.2],
+            r"'hjd' has times outside .* 2 of 2 values in 59000.1.*look like MJD",
+        ),
+        ("hjd", [2459000.1, 0.0], r"'hjd' has times outside .* 1 of 2 values in 0.0–2459000.1"),
+        ("mjd", [2459000.1, 2459000.2], r"'mjd' has times outside .*look like JD"),
+    ],
+)
+def test_times_implausible_for_the_declared_system_are_refused(column, times, message):
+    frame = pd.DataFrame({"_id": [1, 1], column: times, "mag": [15.0] * 2, "magerr": [0.1] * 2})
+    with pytest.raises(ValueError, match=message) as error:
+        long_table_to_raw(frame, source="user_file.csv")
+    assert "user_file.csv" in str(error.value)

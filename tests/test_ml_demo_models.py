@@ -21,6 +21,8 @@ from scope_assets.ml.training.labels import DEMO_TAGS, sim_classes_of_tag
 CONFIG = load_config(environ={})
 MODELS = REPOSITORY_MODELS_DIR
 HOLDOUT = holdout_path(MODELS)
+AUC_TOLERANCE = 0.01
+"""Held-out AUC may fall this far below the manifest's test AUC (scores are rounded to 0.01)."""
 
 pytestmark = pytest.mark.skipif(
     not HOLDOUT.exists(), reason=f"demo models not built: {HOLDOUT} is missing (run `make models`)"
@@ -53,11 +55,14 @@ def test_demo_models_roc_auc_on_held_out_data(tmp_path, algorithm):
     truth = pq.read_table(HOLDOUT, columns=["_id", "sim_class"]).to_pandas()
     merged = preds.merge(truth, on="_id")
     assert len(merged) == len(preds) == len(truth)
-    aucs = {}
+    aucs, recorded = {}, {}
     for m in models:
         if m.manifest.metrics.get("split") != "common":
             continue  # this classifier's test rows differ from the shared held-out set
         y = merged["sim_class"].isin(sim_classes_of_tag(m.tag, CONFIG)).astype(int)
         aucs[m.tag] = roc_auc(y, merged[m.column])
-    low = {t: a for t, a in aucs.items() if a is None or a < 0.9}
-    assert len(aucs) >= len(DEMO_TAGS) - 1 and not low, pd.Series(aucs).round(3).to_dict()
+        recorded[m.tag] = m.manifest.metrics["test"]["roc_auc"]
+    # The same rows as the manifests' test split: only the scores' rounding to 0.01 differs.
+    low = {t: a for t, a in aucs.items() if a is None or a < recorded[t] - AUC_TOLERANCE}
+    table = pd.DataFrame({"held_out": aucs, "manifest": recorded}).round(4).to_dict()
+    assert len(aucs) >= len(DEMO_TAGS) - 1 and not low, table

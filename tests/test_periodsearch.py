@@ -23,6 +23,12 @@ from scope_assets.lightcurves.batch import LightCurveBatch
 HJD0 = 2458200.5
 
 
+def within_half_peak_width(found: float, period: float, t: np.ndarray) -> bool:
+    """``|f - f_true| <= 0.5 / T``: the found frequency lies inside the true peak (width 1/T of a
+    baseline ``T``), far tighter than a relative period tolerance for short periods."""
+    return bool(abs(1.0 / found - 1.0 / period) <= 0.5 / (np.nanmax(t) - np.nanmin(t)))
+
+
 # ------------------------------------------------------------------------------------------
 # ZTF-like simulations: nightly-ish sampling over ~3 yr with seasonal gaps
 # ------------------------------------------------------------------------------------------
@@ -210,7 +216,7 @@ def test_recovers_rr_lyrae_and_delta_scuti(sim_results):
         p_true = curves[i][3]
         for alg in ("ELS", "ECE", "EAOV", "ELS_ECE_EAOV"):
             found = res[alg].period[i]
-            assert classify_period_match(found, p_true, tol=1e-3) == "exact", (alg, i, found)
+            assert within_half_peak_width(found, p_true, curves[i][0]), (alg, i, found)
             assert res[alg].significance[i] > 5
         assert np.all(res[alg].pdot == 0)
 
@@ -218,10 +224,10 @@ def test_recovers_rr_lyrae_and_delta_scuti(sim_results):
 def test_eclipsing_binary_p_and_p_half(sim_results):
     """Unequal eclipses: LS (sinusoid) finds P/2; CE, AOV and the nested search find P."""
     curves, res = sim_results
-    p_true = curves[2][3]
-    assert match_label(res["ELS"].period[2], p_true, tol=1e-3) == "P/2"
+    t, p_true = curves[2][0], curves[2][3]
+    assert within_half_peak_width(res["ELS"].period[2], p_true / 2, t)
     for alg in ("ECE", "EAOV", "ELS_ECE_EAOV"):
-        assert match_label(res[alg].period[2], p_true, tol=1e-3) == "P", alg
+        assert within_half_peak_width(res[alg].period[2], p_true, t), alg
 
 
 def test_top_periods_are_isolated(sim_results):
@@ -299,7 +305,7 @@ def test_nan_and_short_curves():
         assert np.all(np.isnan(r.significance[[0, 1, 4, 5]])), alg
         assert r.period[2] == r.period[3]
         assert r.significance[2] == r.significance[3]
-        assert classify_period_match(r.period[2], p, tol=1e-3) == "exact", alg
+        assert within_half_peak_width(r.period[2], p, t), alg
     assert np.isfinite(res["LS"].period[6]) and np.isfinite(res["CE"].period[6])
     assert np.isnan(res["AOV"].period[6]) and np.isnan(res["LS_CE_AOV"].period[6])
     empty = find_periods(LightCurveBatch.from_curves(np.zeros(0), []), algorithms=("LS",))

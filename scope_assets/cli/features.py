@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from scope_assets.cli.error_exit import cli_main, report_error
+
+if TYPE_CHECKING:
+    from scope_assets.features.pipeline import CleaningSummary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,14 +78,19 @@ def _config_with_flags(args: argparse.Namespace):
     return config.model_copy(update={"feature_generation": fg})
 
 
-def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]:
+def features_for_table(
+    path: Path, output: Path, sky, config, scratch_root: Path
+) -> tuple[CleaningSummary, int]:
     """Features of every light curve in a long table, streamed into ``output``.
 
-    Returns (light curves read, feature rows written).
+    ``scratch_root`` (the data root) holds temporary copies of the input.
+
+    Returns (cleaning summary, feature rows written).
     """
     from scope_assets.features.feature_files import FeatureFileWriter
     from scope_assets.features.long_tables import iter_long_table
     from scope_assets.features.pipeline import (
+        CleaningSummary,
         declared_feature_schema,
         feature_attrs,
         features_for_light_curves,
@@ -90,22 +99,24 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     from scope_assets.lightcurves.irsa import read_irsa
 
     attrs = feature_attrs(config, input=str(path))
-    n_read = 0
+    summary = CleaningSummary()
     if path.is_dir():
         from scope_assets.lightcurves.irsa import find_irsa_files
 
         batches = [read_irsa(find_irsa_files(path))]
     else:
-        batches = iter_long_table(path, config.feature_generation.batch_size)
+        batches = iter_long_table(
+            path, config.feature_generation.batch_size, scratch_root=scratch_root
+        )
     with tqdm(desc="light curves", unit="lc") as bar, atomic_path(output) as tmp:
         with FeatureFileWriter(tmp, attrs, declared_feature_schema(config)) as writer:
             for raw in batches:
-                features, _ = features_for_light_curves(raw, sky, config)
-                n_read += len(raw)
+                features, cleaning = features_for_light_curves(raw, sky, config)
+                summary.add(cleaning)
                 if len(features):
                     writer.write(features)
                 bar.update(len(raw))
-    return n_read, writer.rows
+    return summary, writer.rows
 
 
 @cli_main
@@ -130,12 +141,13 @@ def main(argv: list[str] | None = None) -> int:
             f"gen_features_{args.lightcurves.stem}_specific_ids.parquet"
         )
         try:
-            n_read, n_rows = features_for_table(args.lightcurves, output, sky, config)
+            summary, n_rows = features_for_table(args.lightcurves, output, sky, config, root)
         except (FileNotFoundError, ValueError) as exc:
             message = str(exc)
             named = str(args.lightcurves) in message
             return report_error(message if named else f"{args.lightcurves}: {message}")
-        print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
+        print(summary.describe())
+        print(f"{n_rows} of {summary.curves_in} light curves passed cleaning → {output}")
         return 0
     from scope_assets.features import field_steps as field_pipeline
     from scope_assets.io import DataLayout
@@ -143,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     layout = DataLayout(root)
     ids = field_pipeline.fetch_quad_ids(sky, args.field, layout)
     with tqdm(total=len(ids), desc="cleaning", unit="lc") as bar:
-        field_pipeline.clean_field_light_curves(sky, args.field, layout, config, bar.update)
+        summary = field_pipeline.clean_field_light_curves(
+            sky, args.field, layout, config, bar.update
+        )
+    print(summary.describe())
     with tqdm(desc="features", unit="lc") as bar:
         written = field_pipeline.compute_field_features(sky, args.field, layout, config, bar.update)
     print(f"{sum(written.values())} feature rows → {layout.features_dir(args.field)}")

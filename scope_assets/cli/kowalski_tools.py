@@ -181,6 +181,7 @@ def get_features_main(argv: Sequence[str] | None = None) -> int:
             max_sources=args.max_sources,
             write_csv=args.write_csv,
             restart=args.restart,
+            imputation_reference=args.imputation_reference,
         )
         meta = download_features(_client(), args.output_dir, request, impute, tqdm_track)
     except (KowalskiError, ValueError, OSError) as exc:

@@ -1,14 +1,14 @@
 """Streaming a user's long light-curve table (Parquet or CSV) in batches of light curves.
 
 ``generate-features --lightcurves FILE`` must keep memory bounded by the batch size, not the
-file size. A CSV is first converted block by block to a temporary Parquet file; then the
+file size. A CSV is first converted block by block to a temporary Parquet file (under the data
+root's ``.scratch``, removed on exit and, after a killed run, by the next run); then the
 distinct ``_id`` values are read (one column), and each batch of ids is read back with a
 predicate filter and parsed by :func:`~scope_assets.lightcurves.irsa.long_table_to_raw`.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from scope_assets.io.run_files import scratch_directory
 from scope_assets.lightcurves.irsa import long_table_to_raw
 from scope_assets.lightcurves.raw import RawLightCurves
 
@@ -43,15 +44,20 @@ def light_curve_ids(path: Path) -> np.ndarray:
     return ids[np.sort(first)]
 
 
-def iter_long_table(path: str | Path, batch_size: int = 1000) -> Iterator[RawLightCurves]:
-    """Yield ``RawLightCurves`` of at most ``batch_size`` light curves from a long table."""
+def iter_long_table(
+    path: str | Path, batch_size: int = 1000, *, scratch_root: Path
+) -> Iterator[RawLightCurves]:
+    """Yield ``RawLightCurves`` of at most ``batch_size`` light curves from a long table.
+
+    ``scratch_root`` (the data root) holds the temporary Parquet copy of a CSV table.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"light-curve table {path} does not exist")
-    with tempfile.TemporaryDirectory(prefix="scope-lc-") as tmp:
+    with scratch_directory(scratch_root) as tmp:
         parquet_path = path
         if path.suffix.lower() == ".csv" or path.name.lower().endswith(".csv.gz"):
-            parquet_path = Path(tmp) / "table.parquet"
+            parquet_path = tmp / "table.parquet"
             _csv_to_parquet(path, parquet_path)
         ids = light_curve_ids(parquet_path)
         if len(ids) == 0:

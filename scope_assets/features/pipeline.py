@@ -41,7 +41,7 @@ from scope_assets.features.stats import basic_stats
 from scope_assets.io import atomic_path
 from scope_assets.io.table_formats import META_KEY, attrs_to_json
 from scope_assets.lightcurves.batch import LightCurveBatch
-from scope_assets.lightcurves.cleaning import CleaningResult, clean_light_curves
+from scope_assets.lightcurves.cleaning import DROP_REASONS, CleaningResult, clean_light_curves
 from scope_assets.lightcurves.raw import RawLightCurves
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,20 @@ class CleaningSummary:
         return {"curves_in": self.curves_in, "curves_kept": self.curves_kept} | {
             k: int(v) for k, v in sorted(self.counts.items())
         }
+
+    def describe(self) -> str:
+        """Kept curves, then one line per reason that dropped anything (for CLI output)."""
+        lines = [f"cleaning kept {self.curves_kept} of {self.curves_in} light curves"]
+        for reason in DROP_REASONS:
+            if self.counts[f"points_{reason}"]:
+                lines.append(
+                    f"  dropped {self.counts[f'points_{reason}']} points ({reason}) "
+                    f"from {self.counts[f'curves_{reason}']} light curves"
+                )
+        for key, what in (("curves_empty", "no point left"), ("curves_too_few_points", "too few")):
+            if self.counts[key]:
+                lines.append(f"  dropped {self.counts[key]} light curves ({what})")
+        return "\n".join(lines)
 
 
 def clean(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from scope_assets.io.run_files import remove_stale_temporaries, temporary_file_name
 from scope_assets.io.table_metadata import TableFormatError, metadata_json, parse_table_metadata
 
 META_KEY = b"scope"
@@ -59,11 +59,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` only on success.
 
     The temporary file is not created here: the writer creates it, so it gets the usual
-    umask-derived mode (``mkstemp`` would leave a private 0600 file behind the rename).
+    umask-derived mode (``mkstemp`` would leave a private 0600 file behind the rename). Its name
+    carries this process's id; temporaries of killed runs in the directory are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    remove_stale_temporaries(path.parent)
+    tmp_path = temporary_file_name(path)
     try:
         yield tmp_path
         os.replace(tmp_path, path)

@@ -9,11 +9,16 @@ Layout (spec/scope-pipeline.md §1), under a root directory::
     features/field_<f>/meta.json                 {catalog, field, files: {name: rows}, total}
 
 Quads (and feature iterations) already on disk are skipped on a re-run, so an interrupted
-download resumes where it stopped.
+download resumes where it stopped. A resume covers every option that changes the result:
+ids are reused only for the same catalog, field, ``minobs`` and ``skip`` (otherwise the old ids
+files are removed and every quad is fetched again); a feature file only for the same catalog,
+imputation and ids (a fingerprint per file in ``meta.json``), and iteration files of the same
+quads that the current ids no longer produce are removed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +43,7 @@ from scope_assets.lightcurves.id_files import (
     QuadCounts,
     field_ids_dataset,
     ids_meta,
+    meta_quads,
     quad_ids_csv,
     quad_ids_dataset,
     quad_ids_file,
@@ -102,17 +108,33 @@ class QuadIdsRequest:
 
     def meta(self, counts: QuadCounts) -> dict[str, Any]:
         """``meta.json`` for this request with the per-quad ``counts`` so far."""
-        return ids_meta(self.catalog, self.min_nobs, self.field, self.quads, counts)
+        return ids_meta(self.catalog, self.min_nobs, self.field, self.quads, counts) | {
+            "skip": self.skip
+        }
+
+    def resume_key(self) -> tuple:
+        """Every option that changes which ids a quad gets (not ``page_size``: paging is exact)."""
+        return (self.catalog, self.min_nobs, self.field, self.skip)
 
 
-def _previous_counts(path: Path, request: QuadIdsRequest) -> QuadCounts:
-    """The per-quad counts of a previous run for the same request (else none: start over)."""
-    meta = read_ids_meta(path)
+def _previous_counts(layout: DataLayout, request: QuadIdsRequest) -> QuadCounts:
+    """The per-quad counts of a previous run with the same resume key.
+
+    After a run with other options, its ids files are removed (they would otherwise be read as
+    this request's) and the counts start empty.
+    """
+    ids_dir = layout.ids_dir(request.field)
+    meta = read_ids_meta(ids_dir / IDS_META_NAME)
     if meta is None:
         return {}
-    previous = (meta.get("catalog"), meta.get("minobs"), meta.get("field"))
-    same = previous == (request.catalog, request.min_nobs, request.field)
-    return meta.get("ccd", {}) if same else {}
+    previous = tuple(meta.get(k) for k in ("catalog", "minobs", "field")) + (meta.get("skip", 0),)
+    if previous == request.resume_key():
+        return meta.get("ccd", {})
+    stale = [quad_ids_file(ids_dir, c, q) for c, q in meta_quads(meta)]
+    stale += [quad_ids_csv(ids_dir, request.field, c, q) for c, q in meta_quads(meta)]
+    for path in [*stale, layout.ids_file(request.field)]:
+        path.unlink(missing_ok=True)
+    return {}
 
 
 def download_quad_ids(
@@ -122,7 +144,7 @@ def download_quad_ids(
     layout = DataLayout(root)
     ids_dir = layout.ids_dir(request.field)
     meta_path = ids_dir / IDS_META_NAME
-    counts = _previous_counts(meta_path, request)
+    counts = _previous_counts(layout, request)
     done = {
         (int(c), int(q))
         for c, per_quad in counts.items()
@@ -172,6 +194,8 @@ class FeaturesRequest:
     max_sources: int = 100_000
     write_csv: bool = False
     restart: bool = False
+    imputation_reference: Path | None = None
+    """The reference file ``impute`` uses (part of the resume key; None: built from the data)."""
 
 
 def data_release(catalog: str) -> str:
@@ -191,6 +215,30 @@ def _targets(root: Path, request: FeaturesRequest) -> list[tuple[str, Path]]:
     ]
 
 
+def _fingerprint(request: FeaturesRequest, imputed: bool, ids: np.ndarray) -> str:
+    """What a feature file depends on: catalog, imputation and the exact ids."""
+    reference = str(request.imputation_reference or "")
+    digest = hashlib.sha256(repr((request.catalog, imputed, reference)).encode())
+    digest.update(np.asarray(ids, dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
+def _reusable(path: Path, fingerprint: str, previous: dict, request: FeaturesRequest) -> bool:
+    if request.restart or not path.is_file():
+        return False
+    if request.write_csv and not path.with_suffix(".csv").is_file():
+        return False
+    return previous.get("fingerprints", {}).get(path.name) == fingerprint
+
+
+def _remove_stale_iterations(out_dir: Path, stems: set[str], current: set[str]) -> None:
+    """Remove iteration files of the given stems that the current ids do not produce."""
+    for stem in stems:
+        for path in out_dir.glob(f"{stem}_iter_*"):
+            if path.with_suffix(".parquet").name not in current:
+                path.unlink(missing_ok=True)
+
+
 def download_features(
     client: KowalskiClient,
     root: Path,
@@ -204,31 +252,58 @@ def download_features(
     )
     out_dir = features_dir(root, request.field)
     meta_path = out_dir / "meta.json"
-    meta = {"catalog": request.catalog, "field": request.field, "files": {}, "total": 0}
-    if meta_path.is_file() and not request.restart:
-        meta["files"] = read_json_object(meta_path, "download meta.json").get("files", {})
+    previous = read_json_object(meta_path, "download meta.json") if meta_path.is_file() else {}
+    targets = _targets(root, request)
     work = [
         (out_dir / f"{stem}_iter_{i}.parquet", chunk)
-        for stem, ids_file in _targets(root, request)
+        for stem, ids_file in targets
         for i, chunk in enumerate(chunks(read_ids_h5(ids_file), request.max_sources))
     ]
+    current = {path.name for path, _ in work}
+    stems = {stem for stem, _ in targets}
+    _remove_stale_iterations(out_dir, stems, current)
+    others = {
+        name: rows
+        for name, rows in previous.get("files", {}).items()
+        if name.rsplit("_iter_", 1)[0] not in stems and (out_dir / name).is_file()
+    }
+    meta = {"catalog": request.catalog, "field": request.field, "files": others, "total": 0}
+    meta["fingerprints"] = {
+        k: v for k, v in previous.get("fingerprints", {}).items() if k in others
+    }
     for path, ids in track(work, f"field {request.field} features"):
-        if path.is_file() and not request.restart and path.name in meta["files"]:
-            continue
-        frame = source.features(ids.tolist())
-        if impute is not None:
-            frame = impute(frame)
-        frame.attrs = {
-            "features_download_dateTime_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            "features_ztf_dataRelease": data_release(request.catalog),
-            "features_imputed": impute is not None,
-        }
-        write_parquet(frame, path)
-        if request.write_csv:
-            write_csv(frame, path.with_suffix(".csv"))
-        meta["files"][path.name] = len(frame)
+        fingerprint = _fingerprint(request, impute is not None, ids)
+        if _reusable(path, fingerprint, previous, request):
+            meta["files"][path.name] = previous["files"][path.name]
+        else:
+            meta["files"][path.name] = _download_chunk(source, request, ids, path, impute)
+        meta["fingerprints"][path.name] = fingerprint
         meta["total"] = sum(meta["files"].values())
         write_json(meta, meta_path)
     meta["total"] = sum(meta["files"].values())
     write_json(meta, meta_path)
     return meta
+
+
+def _download_chunk(
+    source: KowalskiSkySource,
+    request: FeaturesRequest,
+    ids: np.ndarray,
+    path: Path,
+    impute: Callable[[pd.DataFrame], pd.DataFrame] | None,
+) -> int:
+    """Fetch, optionally impute and write one feature file; returns its rows."""
+    frame = source.features(ids.tolist())
+    if impute is not None:
+        frame = impute(frame)
+    frame.attrs = {
+        "features_download_dateTime_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "features_ztf_dataRelease": data_release(request.catalog),
+        "features_imputed": impute is not None,
+    }
+    write_parquet(frame, path)
+    if request.write_csv:
+        write_csv(frame, path.with_suffix(".csv"))
+    else:
+        path.with_suffix(".csv").unlink(missing_ok=True)  # an earlier run's, now stale
+    return len(frame)

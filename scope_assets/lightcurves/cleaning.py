@@ -4,23 +4,29 @@ SCoPe cleans one light curve at a time in Python and applies its HJD and program
 whole Kowalski documents only. Here every cut is applied to individual points over the whole
 CSR batch at once:
 
-1. drop points with ``catflags != 0``;
-2. drop points with non-finite ``t``/``mag``/``magerr`` or ``magerr <= 0``;
-3. drop points whose ``programid`` is not in ``programids``;
-4. drop points with ``t > max_hjd`` (HJD, days);
-5. sort each curve by time (stable: equal times keep their input order);
-6. thin greedily: keep the first point, then each point at least ``min_cadence_minutes`` after
-   the last *kept* point;
-7. drop curves left with fewer than ``min_n_points`` points.
+1. drop points with ``catflags != 0`` (reason ``flagged``);
+2. drop points with non-finite ``t``/``mag``/``magerr`` (``nonfinite``);
+3. drop points with ``magerr <= 0`` (``error_not_positive``);
+4. drop points with a magnitude or error no detector reports (``mag_nonphysical`` outside
+   :data:`PHYSICAL_MAG_RANGE`, ``magerr_nonphysical`` outside :data:`PHYSICAL_MAGERR_RANGE`):
+   sentinels such as 1e30 or 99 and errors such as 1e-30 that would dominate any weighted fit;
+5. drop points whose ``programid`` is not in ``programids`` (``programid``);
+6. drop points with ``t > max_hjd`` (HJD, days) (``after_max_hjd``);
+7. sort each curve by time; of points with the same time keep the one with the smallest
+   ``magerr``, ties by the smallest ``mag`` (``duplicate_time``), so the result never depends
+   on the input row order;
+8. thin greedily: keep the first point, then each point at least ``min_cadence_minutes`` after
+   the last *kept* point (``cadence``);
+9. drop curves left with fewer than ``min_n_points`` points.
 
-A point failing several of cuts 1-4 is counted once, under the first failing cut in that order.
-Step 5 re-sorts only the curves that need it (``np.lexsort``); step 6 is one ``numba`` pass
+A point failing several of cuts 1-6 is counted once, under the first failing cut in that order.
+Step 7 re-sorts only the curves that need it (``np.lexsort``); step 8 is one ``numba`` pass
 over the batch; the rest is plain numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numba
@@ -33,21 +39,41 @@ DEFAULT_MAX_HJD = 2459951.5
 
 MINUTES_PER_DAY = 1440.0
 
+PHYSICAL_MAG_RANGE = (-30.0, 40.0)
+"""Magnitudes outside this range are sentinels, not measurements (the Sun is -26.7; no
+survey detects anything fainter than ~35)."""
+
+PHYSICAL_MAGERR_RANGE = (1e-6, 10.0)
+"""Errors outside this range are not measurements: photometry is never better than ~1e-4 mag,
+and a 10-mag error carries no information."""
+
+DROP_REASONS = (
+    "flagged",
+    "nonfinite",
+    "error_not_positive",
+    "mag_nonphysical",
+    "magerr_nonphysical",
+    "programid",
+    "after_max_hjd",
+    "duplicate_time",
+    "cadence",
+)
+"""Why cleaning drops a point, in the order the cuts apply."""
+
 COUNT_KEYS = (
-    "points_flagged",
-    "points_nonfinite",
-    "points_programid",
-    "points_after_max_hjd",
-    "points_cadence",
+    *(f"points_{reason}" for reason in DROP_REASONS),
     "points_short_curve",
+    *(f"curves_{reason}" for reason in DROP_REASONS),
     "curves_empty",
     "curves_too_few_points",
 )
-"""Keys of :attr:`CleaningResult.counts` (dropped points and dropped curves per reason).
+"""Keys of :attr:`CleaningResult.counts` (dropped points and light curves per reason).
 
-``points_short_curve`` counts points that survived every point cut but belong to a curve
-dropped afterwards. ``curves_empty`` (no point left) and ``curves_too_few_points``
-(1 to ``min_n_points - 1`` left) are disjoint.
+``points_<reason>`` counts points dropped for that reason; ``curves_<reason>`` counts light
+curves that lost at least one point to it. ``points_short_curve`` counts points that survived
+every point cut but belong to a curve dropped afterwards. ``curves_empty`` (no point left) and
+``curves_too_few_points`` (1 to ``min_n_points - 1`` left) are the dropped curves; they are
+disjoint.
 """
 
 
@@ -140,7 +166,7 @@ def clean_light_curves(
         Per-point integer arrays aligned with ``batch.t``. ``None`` skips that cut (e.g. public
         data-release files carry no programid).
     min_cadence_minutes
-        Greedy thinning interval in minutes; ``0`` keeps every point.
+        Greedy thinning interval in minutes; ``0`` keeps every point with a distinct time.
     min_n_points
         Curves with fewer points after all cuts are dropped.
     max_hjd
@@ -158,35 +184,33 @@ def clean_light_curves(
         raise ValueError(f"min_n_points must be >= 0, got {min_n_points}")
 
     t = np.asarray(batch.t, dtype=np.float64)
-    # Each mask marks points that are still alive and fail this cut (first-reason precedence).
+    mag = np.asarray(batch.mag, dtype=np.float64)
+    magerr = np.asarray(batch.magerr, dtype=np.float64)
+    curve_of_point = np.repeat(np.arange(len(batch), dtype=np.int64), batch.n_points)
+    counts: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
+    # Each cut drops points that are still alive and fail it (first-reason precedence).
     alive = np.ones(n_pts, dtype=np.bool_)
 
-    def cut(fails: np.ndarray) -> int:
+    def cut(reason: str, fails: np.ndarray) -> None:
         hit = alive & fails
         alive[hit] = False
-        return int(hit.sum())
+        _count_dropped(counts, reason, curve_of_point[hit])
 
-    counts: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
-    if catflags is not None:
-        counts["points_flagged"] = cut(np.asarray(catflags) != 0)
-    with np.errstate(invalid="ignore"):
-        good = np.isfinite(t) & np.isfinite(batch.mag) & np.isfinite(batch.magerr)
-        good &= batch.magerr > 0
-    counts["points_nonfinite"] = cut(~good)
-    if programid is not None and programids is not None:
-        allowed = np.asarray(list(programids))
-        counts["points_programid"] = cut(~np.isin(np.asarray(programid), allowed))
-    if max_hjd is not None:
-        counts["points_after_max_hjd"] = cut(t > max_hjd)
+    for reason, fails in _point_failures(t, mag, magerr, catflags, programid, programids, max_hjd):
+        cut(reason, fails)
 
     index = np.flatnonzero(alive)
-    curve = np.repeat(np.arange(len(batch), dtype=np.int64), batch.n_points)[index]
-    index = index[_stable_time_order(t[index], curve)]
+    index = index[_canonical_order(t[index], mag[index], magerr[index], curve_of_point[index])]
+    curve = curve_of_point[index]
+    duplicate = np.zeros(len(index), dtype=np.bool_)
+    duplicate[1:] = (np.diff(t[index]) == 0) & (curve[1:] == curve[:-1])
+    _count_dropped(counts, "duplicate_time", curve[duplicate])
+    index, curve = index[~duplicate], curve[~duplicate]
     n_alive = np.bincount(curve, minlength=len(batch)).astype(np.int64)
     min_dt_days = float(min_cadence_minutes) / MINUTES_PER_DAY
     keep_point, n_kept = _thin(t[index], n_alive, min_dt_days)
+    _count_dropped(counts, "cadence", curve[~keep_point])
     index = index[keep_point]
-    counts["points_cadence"] = int(n_alive.sum() - n_kept.sum())
 
     keep_curve = n_kept >= max(min_n_points, 1)
     counts["curves_empty"] = int((n_kept == 0).sum())
@@ -200,10 +224,61 @@ def clean_light_curves(
         ids=np.asarray(batch.ids)[keep_curve],
         offsets=offsets,
         t=t[index],
-        mag=np.asarray(batch.mag, dtype=np.float64)[index],
-        magerr=np.asarray(batch.magerr, dtype=np.float64)[index],
+        mag=mag[index],
+        magerr=magerr[index],
     )
     return CleaningResult(batch=cleaned, kept=keep_curve, source_index=index, counts=counts)
+
+
+def _point_failures(
+    t: np.ndarray,
+    mag: np.ndarray,
+    magerr: np.ndarray,
+    catflags: np.ndarray | None,
+    programid: np.ndarray | None,
+    programids: Iterable[int] | None,
+    max_hjd: float | None,
+) -> Iterator[tuple[str, np.ndarray]]:
+    """(reason, per-point failure mask) of each point cut, in :data:`DROP_REASONS` order."""
+    if catflags is not None:
+        yield "flagged", np.asarray(catflags) != 0
+    yield "nonfinite", ~(np.isfinite(t) & np.isfinite(mag) & np.isfinite(magerr))
+    with np.errstate(invalid="ignore"):
+        yield "error_not_positive", ~(magerr > 0)
+        yield "mag_nonphysical", ~_within(mag, PHYSICAL_MAG_RANGE)
+        yield "magerr_nonphysical", ~_within(magerr, PHYSICAL_MAGERR_RANGE)
+        if programid is not None and programids is not None:
+            allowed = np.asarray(list(programids))
+            yield "programid", ~np.isin(np.asarray(programid), allowed)
+        if max_hjd is not None:
+            yield "after_max_hjd", t > max_hjd
+
+
+def _within(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    return (values >= bounds[0]) & (values <= bounds[1])
+
+
+def _count_dropped(counts: dict[str, int], reason: str, curves_of_dropped: np.ndarray) -> None:
+    counts[f"points_{reason}"] = len(curves_of_dropped)
+    counts[f"curves_{reason}"] = len(np.unique(curves_of_dropped))
+
+
+def _canonical_order(
+    t: np.ndarray, mag: np.ndarray, magerr: np.ndarray, curve: np.ndarray
+) -> np.ndarray:
+    """Permutation sorting points by (curve, t, magerr, mag): independent of the input order.
+
+    Curves (ascending, contiguous runs) are time-sorted with :func:`_stable_time_order`; only
+    curves with equal times are then re-sorted by the full key.
+    """
+    order = _stable_time_order(t, curve)
+    t_sorted, curve_sorted = t[order], curve[order]
+    tied = (np.diff(t_sorted) == 0) & (curve_sorted[1:] == curve_sorted[:-1])
+    if tied.any():
+        sel = np.flatnonzero(np.isin(curve_sorted, np.unique(curve_sorted[1:][tied])))
+        sub = order[sel]
+        order[sel] = sub[np.lexsort((mag[sub], magerr[sub], t[sub], curve[sub]))]
+    return order
 
 
 @numba.njit(cache=True)

@@ -6,7 +6,9 @@ qid, ..., programid``. Each ``oid`` becomes one light curve with ``_id = oid``; 
 ``zg/zr/zi`` becomes filter 1/2/3; position is the mean of the points' ra/dec.
 
 Time: ``hjd`` when the file has it; otherwise ``mjd + 2400000.5``, which is **not heliocentric**
-(off by up to ±8.3 min, which matters only for minute-scale periods); a warning says so.
+(off by up to ±8.3 min, which matters only for minute-scale periods); a warning says so. Times
+outside the plausible range of the declared column (:mod:`.time_system`) (e.g. MJD values in ``hjd``) are
+refused with an error naming what was found.
 
 Plain long tables (``read_long_table``, used by ``generate-features --lightcurves FILE``):
 Parquet or CSV with ``_id, hjd|mjd, mag, magerr`` and optionally ``catflags`` (default 0),
@@ -36,6 +38,7 @@ from numpy.typing import ArrayLike
 
 from scope_assets.lightcurves.ids import decode_id, is_scope_id, rcid_of
 from scope_assets.lightcurves.raw import HJD_OFFSET, LIGHTCURVE_SCHEMA, RawLightCurves
+from scope_assets.lightcurves.time_system import require_time_system
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +157,9 @@ def _irsa_table_and_dropped(paths: Sequence[Path]) -> tuple[pa.Table, int]:
 
 def _time_column(source: Path | str, raw: pd.DataFrame) -> pd.Series:
     if "hjd" in raw.columns:
+        require_time_system(source, "hjd", raw["hjd"])
         return raw["hjd"]
+    require_time_system(source, "mjd", raw["mjd"])
     warnings.warn(
         f"{source}: no 'hjd' column, using mjd + 2400000.5 (not heliocentric: up to ±8.3 min off)",
         stacklevel=3,

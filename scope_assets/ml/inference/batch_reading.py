@@ -120,6 +120,39 @@ def plan_columns(
     )
 
 
+class IdRegistry:
+    """Every ``_id`` read, per file, so a run whose inputs repeat a source can be refused.
+
+    A repeated ``_id`` would be scored twice, appear twice in the flagged JSON and break the
+    one-to-one join of ``combine-preds``; which row is right cannot be known, so none is chosen.
+    Costs 8 bytes per input row.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[Path, np.ndarray]] = []
+
+    def add(self, path: Path, ids: np.ndarray) -> None:
+        self._parts.append((path, np.asarray(ids)))
+
+    def require_unique(self) -> None:
+        """Raise an :class:`InputError` naming the repeated ids and the files holding them."""
+        if not self._parts:
+            return
+        values, counts = np.unique(
+            np.concatenate([ids for _, ids in self._parts]), return_counts=True
+        )
+        repeated = values[counts > 1]
+        if len(repeated) == 0:
+            return
+        examples = repeated[:5]
+        files = sorted({str(p) for p, ids in self._parts if np.isin(ids, examples).any()})
+        raise InputError(
+            f"{len(repeated)} _id values appear more than once in the feature files "
+            f"(e.g. {examples.tolist()} in {files}); each source must have one row: "
+            "remove the duplicate rows and rerun"
+        )
+
+
 class _ReadError:
     def __init__(self, exc: BaseException):
         self.exc = exc

@@ -3,7 +3,8 @@
 ``preds_dnn_xgb/field_<f>.parquet`` = the DNN frame inner-joined on ``_id`` with the XGB columns
 the DNN frame lacks (descriptive columns, then ``<tag>_dnn…``, then ``<tag>_xgb…``), the format
 of Kowalski's ``ZTF_source_classifications_DR16`` and the Zenodo catalogue. ``fields.json`` in
-the same directory lists the fields combined so far (sorted).
+the same directory lists the fields combined so far (sorted). A catalogue that lists an ``_id``
+twice is refused (:class:`CombineError`), as ``run-inference`` refuses such inputs.
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ def _read_preds(path: Path, algorithm: str) -> pd.DataFrame:
     return read_parquet(path)
 
 
+def _require_unique_ids(preds: pd.DataFrame, path: Path) -> None:
+    """Refuse a catalogue that lists a source twice: which row is right cannot be known."""
+    repeated = preds.loc[preds["_id"].duplicated(), "_id"].unique()
+    if len(repeated):
+        raise CombineError(
+            f"{path}: {len(repeated)} _id values appear more than once "
+            f"(e.g. {repeated[:5].tolist()}); rerun inference on de-duplicated features"
+        )
+
+
 def combine_field_predictions(
     layout: DataLayout,
     field: int | str,
@@ -58,6 +69,8 @@ def combine_field_predictions(
     xgb = _read_preds(xgb_path, "XGB")
     if "_id" not in dnn.columns or "_id" not in xgb.columns:
         raise CombineError(f"{dnn_path} and {xgb_path} must both have an '_id' column")
+    _require_unique_ids(dnn, dnn_path)
+    _require_unique_ids(xgb, xgb_path)
     extra = [c for c in xgb.columns if c not in dnn.columns]
     combined = dnn.merge(xgb[["_id", *extra]], on="_id", how="inner", validate="one_to_one")
     combined.attrs = dict(dnn.attrs) | {

@@ -12,7 +12,11 @@ Unlike SCoPe:
   with :mod:`.matrix_imputer`, vectorised, equal to ``impute_features``);
 - descriptive columns are filtered with the same row mask as the scores: rows dropped by
   imputation never shift the other rows;
-- the output (and its side files) appear atomically.
+- the output and its side files (flagged JSON, CSV, ``meta.json``) are staged and published
+  together when the run succeeds, under a lock on the output directory (a concurrent run gets
+  a clear error); a CSV or flagged JSON of an earlier run that this run does not write is
+  removed;
+- inputs that repeat an ``_id`` are refused, naming the ids and files (SCoPe scores both rows).
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ import pyarrow.parquet as pq
 
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
-from scope_assets.io import DataLayout, read_parquet_metadata
+from scope_assets.io import DataLayout, read_parquet_metadata, write_json
+from scope_assets.io.run_files import StagedOutputs, staged_outputs
 from scope_assets.ml.inference.batch_reading import (
     ColumnPlan,
+    IdRegistry,
     InputFile,
     open_inputs,
     plan_columns,
@@ -42,9 +48,10 @@ from scope_assets.ml.inference.prediction_format import prediction_schema
 from scope_assets.ml.inference.prediction_writing import (
     DEFAULT_BATCH_SIZE,
     PredictionWriter,
+    default_flagged_path,
+    meta_content,
     prediction_writer,
     write_csv_copy,
-    write_meta,
 )
 from scope_assets.ml.model_errors import ModelError
 from scope_assets.ml.model_files.classifier import Classifier
@@ -187,20 +194,36 @@ def _stream(
     progress: Callable[[int], None] | None,
 ) -> int:
     """Read → score → write every batch (flags of every input row first); returns the rows
-    read."""
+    read. Inputs that repeat an ``_id`` are refused (see :class:`IdRegistry`)."""
     rows_in = 0
+    seen = IdRegistry()
     batches = read_batches(files, read_rows, plan.uses_dmdt)
     with contextlib.closing(batches):
         for path, batch in batches:
             matrix = feature_matrix(batch, plan.features)
+            ids = batch.column("_id").to_numpy(zero_copy_only=False)
+            seen.add(path, ids)
             if writer.flags is not None:
-                ids = batch.column("_id").to_numpy(zero_copy_only=False)
                 writer.flags.write(ids, np.isnan(matrix[:, plan.flag_index]))
             writer.append(scorer.score(batch, matrix, path), batch.num_rows)
             rows_in += batch.num_rows
             if progress:
                 progress(batch.num_rows)
+    seen.require_unique()
     return rows_in
+
+
+def _stage_companions(
+    staged: StagedOutputs, output: Path, flagged_path: Path | None, csv_path: Path | None
+) -> None:
+    """Stage the CSV copy; mark an earlier run's CSV or flagged JSON that this run does not
+    write for removal (so a 1-model run never leaves a 9-model CSV beside its Parquet file)."""
+    if csv_path is not None:
+        write_csv_copy(staged.staged(output), staged.path(csv_path))
+    else:
+        staged.remove(output.with_suffix(".csv"))
+    if flagged_path is None:
+        staged.remove(default_flagged_path(output))
 
 
 def run_inference(
@@ -231,15 +254,23 @@ def run_inference(
     )
     scorer = BatchScorer(models, plan, schema)
     flagged_path = Path(flagged_path) if flagged_path else None
-    with prediction_writer(
-        output, schema, flagged_path=flagged_path, flag_names=plan.flag_names, batch_size=batch_size
-    ) as writer:
-        rows_in = _stream(files, plan, scorer, writer, min(batch_size, INNER_ROWS), progress)
-    csv_path = write_csv_copy(output) if write_csv else None
     meta_path = Path(meta_path) if meta_path else output.parent / "meta.json"
+    csv_path = output.with_suffix(".csv") if write_csv else None
     model_paths = [str(m.path) for m in models]
-    if write_metadata:
-        write_meta(meta_path, field, algorithm, model_paths, writer.rows_out)
+    with staged_outputs(output.parent) as staged:
+        staged_flags = staged.path(flagged_path) if flagged_path else None
+        with prediction_writer(
+            staged.path(output),
+            schema,
+            flagged_path=staged_flags,
+            flag_names=plan.flag_names,
+            batch_size=batch_size,
+        ) as writer:
+            rows_in = _stream(files, plan, scorer, writer, min(batch_size, INNER_ROWS), progress)
+        _stage_companions(staged, output, flagged_path, csv_path)
+        if write_metadata:
+            meta = meta_content(meta_path, field, algorithm, model_paths, writer.rows_out)
+            write_json(meta, staged.path(meta_path))
     return InferenceResult(
         algorithm=algorithm,
         field=field,

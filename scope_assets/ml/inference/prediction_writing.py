@@ -1,7 +1,8 @@
 """Writing a run's outputs: the Parquet predictions, the flagged JSON, a CSV copy, ``meta.json``.
 
 The Parquet file and the flagged JSON are written as the batches arrive and appear atomically
-(complete, or not at all when the run fails).
+(complete, or not at all when the run fails); the caller stages the whole set and publishes it
+together (:func:`scope_assets.io.run_files.staged_outputs`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scope_assets.io import atomic_path, write_json
+from scope_assets.io import atomic_path
 
 DEFAULT_BATCH_SIZE = 100_000
 """Input rows per output row group."""
@@ -98,17 +99,21 @@ def prediction_writer(
             flags.close()
 
 
-def write_csv_copy(parquet_path: Path) -> Path:
-    """The predictions as CSV beside the Parquet file (no table metadata)."""
+def write_csv_copy(parquet_path: Path, csv_path: Path) -> Path:
+    """The predictions of ``parquet_path`` as CSV at ``csv_path`` (no table metadata)."""
     import pyarrow.csv as pacsv
 
-    csv_path = parquet_path.with_suffix(".csv")
     source = pq.ParquetFile(parquet_path)
     schema = source.schema_arrow.remove_metadata()
     with atomic_path(csv_path) as tmp, pacsv.CSVWriter(tmp, schema) as writer:
         for batch in source.iter_batches(batch_size=DEFAULT_BATCH_SIZE):
             writer.write_batch(batch)
     return csv_path
+
+
+def default_flagged_path(output: Path) -> Path:
+    """SCoPe's flagged JSON beside ``output``: ``<stem>_flagged.json``."""
+    return output.with_name(f"{output.stem}_flagged.json")
 
 
 def _field_value(field: int | str) -> int | str:
@@ -118,19 +123,19 @@ def _field_value(field: int | str) -> int | str:
         return str(field)
 
 
-def write_meta(
-    path: Path, field: int | str, algorithm: str, model_paths: list[str], total: int
-) -> Path:
-    """``meta.json`` = ``{field, <alg>_models: [paths], total}``; other keys of an existing file are
-    kept, the model list is replaced by this run's (no duplicate appends)."""
+def meta_content(
+    existing: Path, field: int | str, algorithm: str, model_paths: list[str], total: int
+) -> dict:
+    """``meta.json`` = ``{field, <alg>_models: [paths], total}``; other keys of the ``existing``
+    file are kept, the model list is replaced by this run's (no duplicate appends)."""
     data: dict = {}
-    if path.exists():
+    if existing.exists():
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(existing.read_text())
         except json.JSONDecodeError:
             data = {}
     data = data if isinstance(data, dict) else {}
     data["field"] = _field_value(field)
     data[f"{algorithm}_models"] = list(dict.fromkeys(model_paths))
     data["total"] = int(total)
-    return write_json(data, path)
+    return data
