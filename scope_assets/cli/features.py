@@ -15,6 +15,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from scope_assets.io.layout import specific_ids_field
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="generate-features", description=__doc__)
@@ -26,6 +28,22 @@ def build_parser() -> argparse.ArgumentParser:
         "[, ra, dec]) or a directory of IRSA light-curve files",
     )
     source.add_argument("--field", type=int, help="a field of the configured sky source")
+    source.add_argument(
+        "--doSpecificIDs",
+        action="store_true",
+        help="the light curves listed in --fg-dataset (ztf_id[, fritz_name]), e.g. from "
+        "scope-download-gcn-sources",
+    )
+    parser.add_argument("--fg-dataset", type=Path, help="ids file of --doSpecificIDs")
+    parser.add_argument(
+        "--dirname",
+        default="generated_features",
+        help="--doSpecificIDs output directory under the data root (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--filename",
+        help="--doSpecificIDs file name before _specific_ids (default gen_features_<ids stem>)",
+    )
     parser.add_argument("--output", type=Path, help="output Parquet file (--lightcurves mode)")
     parser.add_argument("--archive", type=Path, help="local archive for cross-matches/alerts")
     parser.add_argument("--data-dir", help="data root (default $SCOPE_DATA_DIR or ./data)")
@@ -103,6 +121,37 @@ def features_for_table(path: Path, output: Path, sky, config) -> tuple[int, int]
     return n_read, writer.rows
 
 
+def _specific_ids_main(args: argparse.Namespace, root: Path, sky, config) -> int:
+    """``--doSpecificIDs``: ``<dirname>/specific_ids/<filename>_specific_ids.parquet``."""
+    from scope_assets.gcn.specific_ids import (
+        SpecificIdsError,
+        read_specific_ids,
+        specific_ids_features,
+    )
+    from scope_assets.io import DataLayout
+
+    if args.fg_dataset is None:
+        print("generate-features: --doSpecificIDs needs --fg-dataset", file=sys.stderr)
+        return 2
+    layout = DataLayout(root)
+    filename = args.filename or f"{layout.features_prefix}_{args.fg_dataset.stem}"
+    label = filename.removeprefix(f"{layout.features_prefix}_")
+    field = specific_ids_field(label)
+    output = layout.specific_ids_features_file(field, args.dirname).with_name(
+        f"{specific_ids_field(filename)}.parquet"
+    )
+    try:
+        ids = read_specific_ids(args.fg_dataset)
+        with tqdm(total=len(ids), desc="features", unit="lc") as bar:
+            n_read, n_rows = specific_ids_features(ids, sky, config, output, bar.update)
+    except (FileNotFoundError, SpecificIdsError) as exc:
+        print(f"generate-features: {exc}", file=sys.stderr)
+        return 2
+    print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
+    print(f"score them with: run-inference --field {field}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from scope_assets.config import ConfigError, data_root
@@ -118,11 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         numba.set_num_threads(min(args.Ncore, numba.config.NUMBA_NUM_THREADS))
     root = data_root(args.data_dir)
     sky = None
-    if args.archive or args.field is not None:
+    if args.archive or args.field is not None or args.doSpecificIDs:
         from scope_assets.lightcurves.archive import LocalArchive
         from scope_assets.lightcurves.sky_source import ArchiveSkySource
 
         sky = ArchiveSkySource(LocalArchive(args.archive or root / "archive"))
+    if args.doSpecificIDs:
+        return _specific_ids_main(args, root, sky, config)
     if args.lightcurves:
         output = args.output or root / "generated_features" / "specific_ids" / (
             f"gen_features_{args.lightcurves.stem}_specific_ids.parquet"

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout, read_parquet_metadata
+from scope_assets.io.layout import is_specific_ids
 from scope_assets.ml.inference.batch_reading import (
     ColumnPlan,
     InputFile,
@@ -120,7 +121,12 @@ def feature_inputs(
     Default (``feature_directory`` unset): the whole field's ``imputed_features`` table (what the
     assets use), or for one quadrant its generated features file. With ``feature_directory``:
     every Parquet file of ``<dir>/field_<f>/`` (whole field) or the quadrant's file in it.
+    A specific-ids label (``<label>_specific_ids``) reads the one file
+    ``generate-features --doSpecificIDs`` wrote: ``<dir>/specific_ids/<prefix>_<field>.parquet``
+    (``<dir>`` default ``generated_features``).
     """
+    if is_specific_ids(field):
+        return [_specific_ids_input(layout, str(field), feature_directory)]
     if feature_directory is None:
         if ccd is None and quad is None:
             paths = [layout.imputed_features_file(field)]
@@ -145,6 +151,24 @@ def feature_inputs(
     if missing:
         raise FileNotFoundError(f"feature file {missing[0]} does not exist")
     return paths
+
+
+def _specific_ids_input(
+    layout: DataLayout, field: str, feature_directory: str | Path | None
+) -> Path:
+    """The specific-ids feature file; any ``<prefix>_<field>.parquet`` if the default prefix
+    is absent (SCoPe's ``--feature-file-prefix``), as long as only one matches."""
+    path = layout.specific_ids_features_file(field, feature_directory)
+    if path.exists():
+        return path
+    matches = sorted(path.parent.glob(f"*_{field}.parquet"))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise FileNotFoundError(f"several feature files for {field} in {path.parent}: {matches}")
+    raise FileNotFoundError(
+        f"feature file {path} does not exist (write it with generate-features --doSpecificIDs)"
+    )
 
 
 def count_rows(paths: list[Path]) -> int:
