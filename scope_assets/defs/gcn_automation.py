@@ -52,7 +52,6 @@ concurrency:
 gcn_job = dg.define_asset_job(
     "gcn_event_job",
     selection=GCN_ASSETS,
-    partitions_def=gcn_events,
     description="Sources → light curves → features → XGB/DNN → merged scores → Fritz, for one "
     "GCN event.",
 )
