@@ -12,16 +12,13 @@ from gcn_support import (
     GW_GROUP,
     _gcn_sky,  # noqa: F401 - fixture
     gcn_resources,
-    post_candidates,
-    post_event,
-    recent_dateobs,
-    split_sky,
 )
 
 from scope_assets.defs.gcn_assets import GCN_ASSETS, gcn_fritz_classifications
 from scope_assets.emulator import start_emulator
 from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.io import read_parquet
+from scope_assets.testing.gcn_sky import post_candidates, post_event, recent_dateobs, split_sky
 
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 N_CANDIDATES = 6

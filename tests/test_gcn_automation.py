@@ -14,15 +14,12 @@ from gcn_support import (
     _gcn_emulator,  # noqa: F401 - fixture
     _gcn_sky,  # noqa: F401 - fixture
     fritz_resource,
-    post_candidates,
-    post_event,
-    recent_dateobs,
-    split_sky,
 )
 
 from resources.gcn import GcnResource
 from scope_assets.defs.gcn_automation import gcn_event_sensor, gcn_rescan
 from scope_assets.gcn.automation import EVENT_TAG, post_group_ids, select_new_events
+from scope_assets.testing.gcn_sky import post_candidates, post_event, recent_dateobs, split_sky
 
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 PARTITIONS = "gcn_events"

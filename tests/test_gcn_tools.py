@@ -13,10 +13,6 @@ from conftest_emulator import EMULATOR_FRITZ_TOKEN
 from gcn_support import (
     _gcn_emulator,  # noqa: F401 - fixture
     _gcn_sky,  # noqa: F401 - fixture
-    post_candidates,
-    post_event,
-    recent_dateobs,
-    split_sky,
 )
 
 from scope_assets.cli.features import main as generate_features_main
@@ -29,6 +25,7 @@ from scope_assets.cli.inference_tools import (
 from scope_assets.io import read_parquet
 from scope_assets.ml.inference.combine_predictions import CombineError
 from scope_assets.ml.inference.gcn_merge import classes_above, merge_dnn_xgb
+from scope_assets.testing.gcn_sky import post_candidates, post_event, recent_dateobs, split_sky
 
 
 @pytest.fixture

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, help="output Parquet file (--lightcurves mode)")
     parser.add_argument("--archive", type=Path, help="local archive for cross-matches/alerts")
     parser.add_argument("--data-dir", help="data root (default $SCOPE_DATA_DIR or ./data)")
+    add_tuning_arguments(parser)
+    return parser
+
+
+def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config`` and SCoPe's feature-generation tuning flags (also run-scope-local's)."""
     parser.add_argument("--config", help="scope.yaml with overrides")
     parser.add_argument(
         "--period-algorithms", nargs="+", choices=["ELS", "ECE", "EAOV", "ELS_ECE_EAOV"]
@@ -61,10 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--top-n-periods", type=int)
     parser.add_argument("--batch-size", type=int, help="light curves per batch (memory bound)")
     parser.add_argument("--Ncore", type=int, help="threads for the period search")
-    return parser
 
 
-def _config_with_flags(args: argparse.Namespace):
+def apply_ncore(n_threads: int | None) -> None:
+    """``--Ncore``: threads of the period search (at most numba's maximum)."""
+    if n_threads:
+        import numba
+
+        numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def config_with_flags(args: argparse.Namespace):
     from scope_assets.config import load_config
 
     config = load_config(args.config)
@@ -157,14 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     from scope_assets.config import ConfigError, data_root
 
     try:
-        config = _config_with_flags(args)
+        config = config_with_flags(args)
     except (ConfigError, ValueError) as exc:
         print(f"generate-features: {exc}", file=sys.stderr)
         return 2
-    if args.Ncore:
-        import numba
-
-        numba.set_num_threads(min(args.Ncore, numba.config.NUMBA_NUM_THREADS))
+    apply_ncore(args.Ncore)
     root = data_root(args.data_dir)
     sky = None
     if args.archive or args.field is not None or args.doSpecificIDs:
