@@ -86,3 +86,26 @@ def post_candidates(url: str, dateobs: str, stars: pd.DataFrame, prefix: str) ->
     ]
     control(url, "objects", {"objects": objects})
     return names
+
+
+def local_scope_examples(
+    archive: Path, n_stars: int = 8, offset_arcsec: float = 0.3
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``run-scope-local`` inputs from an archive's first stars (by ``_id``): every light curve
+    of each (``ztf_id``, ``obj_id``), and each star's position ``offset_arcsec`` away
+    (``obj_id``, ``ra``, ``dec``). ``tools/local_scope_*.csv`` are these for the demo sky."""
+    ids = LocalArchive(archive).source_ids(FIELD).sort_values("_id").reset_index(drop=True)
+    ids["star"] = ids.groupby(["ra", "dec"], sort=False).ngroup()
+    chosen = ids[ids["star"] < n_stars].sort_values(["star", "_id"])
+    names = chosen["star"].map(lambda s: f"demo_star_{s:02d}")
+    by_id = pd.DataFrame({"ztf_id": chosen["_id"].to_numpy(), "obj_id": names.to_numpy()})
+    first = chosen.drop_duplicates("star")
+    offset = offset_arcsec / 3600.0
+    by_position = pd.DataFrame(
+        {
+            "obj_id": names[first.index].to_numpy(),
+            "ra": (first["ra"] + offset).round(7).to_numpy(),
+            "dec": (first["dec"] - offset).round(7).to_numpy(),
+        }
+    )
+    return by_id, by_position
