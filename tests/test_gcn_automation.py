@@ -211,3 +211,22 @@ def test_rescan_with_fritz_down_skips(instance, gcn_emulator, events):
     gcn_emulator.fritz.inject(status=502, path_regex="/api/sources", count=50)
     result = rescan(instance, resources)
     assert isinstance(result, dg.SkipReason) and "Fritz unavailable" in result.skip_message
+
+
+def test_gcn_definitions_load_with_the_service_switch():
+    from resources.services import service_resources
+    from scope_assets.defs.definitions import default_resources
+    from scope_assets.defs.gcn_assets import GCN_ASSETS
+    from scope_assets.defs.gcn_automation import GCN_JOBS, GCN_SCHEDULES, GCN_SENSORS
+
+    defs = dg.Definitions(
+        assets=GCN_ASSETS,
+        jobs=GCN_JOBS,
+        sensors=GCN_SENSORS,
+        schedules=GCN_SCHEDULES,
+        resources={**default_resources(), **service_resources(), "gcn": GcnResource()},
+    )
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_job_def("gcn_event_job")
+    assert len(job.asset_layer.executable_asset_keys) == 7
+    assert defs.resolve_schedule_def("gcn_rescan").cron_schedule == "0 */2 * * *"
