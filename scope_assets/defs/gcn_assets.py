@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow.parquet as pq
 
 from resources.fritz import FritzResource
 from resources.gcn import GcnResource
@@ -286,6 +287,9 @@ def gcn_fritz_classifications(
 
     key, layout = context.partition_key, storage.layout()
     merged = merged_paths(layout, combined_dirname(key), merged_name(key))[0]
+    if pq.ParquetFile(merged).metadata.num_rows == 0:
+        context.log.info(f"GCN event {key}: no scored source, nothing to post")
+        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(0)})
     with fritz.get_client() as client:
         options = event_upload_options(
             event_group_ids(client, key, gcn.tag_groups),

@@ -132,7 +132,8 @@ def build_gcn_rescan(cron_schedule: str = RESCAN_CRON) -> dg.ScheduleDefinition:
     ) -> list[dg.RunRequest] | dg.SkipReason:
         from scope_assets.fritz.fritz_transport import FritzError
 
-        now = context.scheduled_execution_time.astimezone(dt.UTC).replace(tzinfo=None)
+        when = context.scheduled_execution_time
+        now = when.astimezone(dt.UTC).replace(tzinfo=None) if when else _utcnow()
         keys = [
             k
             for k in context.instance.get_dynamic_partitions(gcn_events.name)
