@@ -146,3 +146,30 @@ def test_merge_needs_fritz_names():
     dnn = _preds("dnn", ["A"], [0.2], [0.9]).drop(columns="obj_id")
     with pytest.raises(CombineError, match="fritz_name"):
         merge_dnn_xgb(dnn, _preds("xgb", ["A"], [0.2], [0.9]))
+
+
+def test_cron_job_names_find_each_other(gcn_sky, tmp_path, capsys):
+    """SCoPe's GCN names: --dirname generated_features_GCN_sources --filename
+    gen_gcn_features_<label>, then run-inference --field <label>_specific_ids."""
+    from scope_assets.lightcurves.archive import LocalArchive
+
+    ids = LocalArchive(gcn_sky.archive).source_ids(296)["_id"].head(3)
+    ids_file = tmp_path / "ids.parquet"
+    pd.DataFrame({"ztf_id": ids, "fritz_name": ["ZTF26a", "ZTF26a", "ZTF26b"]}).to_parquet(ids_file)
+    data = ["--data-dir", str(tmp_path / "data")]
+    flags = ["--archive", str(gcn_sky.archive), "--config", str(gcn_sky.config), *data]
+    names = ["--dirname", "generated_features_GCN_sources", "--filename", "gen_gcn_features_L1"]
+    assert (
+        generate_features_main(["--doSpecificIDs", "--fg-dataset", str(ids_file), *flags, *names])
+        == 0
+    )
+    assert "run-inference --field L1_specific_ids" in capsys.readouterr().out
+    directory = ["--feature-directory", "generated_features_GCN_sources"]
+    assert (
+        run_inference_main(["--field", "L1_specific_ids", "--algorithm", "xgb", *directory, *data])
+        == 0
+    )
+    preds = read_parquet(
+        tmp_path / "data" / "preds_xgb" / "field_L1_specific_ids" / "field_L1_specific_ids.parquet"
+    )
+    assert sorted(set(preds["obj_id"])) == ["ZTF26a", "ZTF26b"]

@@ -10,6 +10,7 @@ turns it off.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def _specific_ids_main(args: argparse.Namespace, root: Path, sky, config) -> int
         return 2
     layout = DataLayout(root)
     filename = args.filename or f"{layout.features_prefix}_{args.fg_dataset.stem}"
-    label = filename.removeprefix(f"{layout.features_prefix}_")
+    label = re.sub(r"^.*?features_", "", filename)
     field = specific_ids_field(label)
     output = layout.specific_ids_features_file(field, args.dirname).with_name(
         f"{specific_ids_field(filename)}.parquet"

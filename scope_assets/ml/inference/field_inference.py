@@ -156,12 +156,15 @@ def feature_inputs(
 def _specific_ids_input(
     layout: DataLayout, field: str, feature_directory: str | Path | None
 ) -> Path:
-    """The specific-ids feature file; any ``<prefix>_<field>.parquet`` if the default prefix
-    is absent (SCoPe's ``--feature-file-prefix``), as long as only one matches."""
+    """The specific-ids feature file; else any ``<prefix>_<field>.parquet`` (SCoPe's
+    ``--feature-file-prefix``, e.g. ``gen_gcn_features``) if only one matches, else
+    ``<field>.parquet``."""
     path = layout.specific_ids_features_file(field, feature_directory)
     if path.exists():
         return path
-    matches = sorted(path.parent.glob(f"*_{field}.parquet"))
+    matches = sorted(path.parent.glob(f"*_{field}.parquet")) or sorted(
+        path.parent.glob(f"{field}.parquet")
+    )
     if len(matches) == 1:
         return matches[0]
     if matches:
