@@ -10,6 +10,7 @@ turns it off.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from scope_assets.cli.error_exit import cli_main, report_error
 
 if TYPE_CHECKING:
     from scope_assets.features.pipeline import CleaningSummary
+from scope_assets.io.layout import specific_ids_field
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,9 +33,31 @@ def build_parser() -> argparse.ArgumentParser:
         "[, ra, dec]) or a directory of IRSA light-curve files",
     )
     source.add_argument("--field", type=int, help="a field of the configured sky source")
+    source.add_argument(
+        "--doSpecificIDs",
+        action="store_true",
+        help="the light curves listed in --fg-dataset (ztf_id[, fritz_name]), e.g. from "
+        "scope-download-gcn-sources",
+    )
+    parser.add_argument("--fg-dataset", type=Path, help="ids file of --doSpecificIDs")
+    parser.add_argument(
+        "--dirname",
+        default="generated_features",
+        help="--doSpecificIDs output directory under the data root (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--filename",
+        help="--doSpecificIDs file name before _specific_ids (default gen_features_<ids stem>)",
+    )
     parser.add_argument("--output", type=Path, help="output Parquet file (--lightcurves mode)")
     parser.add_argument("--archive", type=Path, help="local archive for cross-matches/alerts")
     parser.add_argument("--data-dir", help="data root (default $SCOPE_DATA_DIR or ./data)")
+    add_tuning_arguments(parser)
+    return parser
+
+
+def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config`` and SCoPe's feature-generation tuning flags (also run-scope-local's)."""
     parser.add_argument("--config", help="scope.yaml with overrides")
     parser.add_argument(
         "--period-algorithms", nargs="+", choices=["ELS", "ECE", "EAOV", "ELS_ECE_EAOV"]
@@ -48,10 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--top-n-periods", type=int)
     parser.add_argument("--batch-size", type=int, help="light curves per batch (memory bound)")
     parser.add_argument("--Ncore", type=int, help="threads for the period search")
-    return parser
 
 
-def _config_with_flags(args: argparse.Namespace):
+def apply_ncore(n_threads: int | None) -> None:
+    """``--Ncore``: threads of the period search (at most numba's maximum)."""
+    if n_threads:
+        import numba
+
+        numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def config_with_flags(args: argparse.Namespace):
     from pydantic import ValidationError
 
     from scope_assets.config import ConfigError, load_config
@@ -119,23 +150,51 @@ def features_for_table(
     return summary, writer.rows
 
 
+def _specific_ids_main(args: argparse.Namespace, root: Path, sky, config) -> int:
+    """``--doSpecificIDs``: ``<dirname>/specific_ids/<filename>_specific_ids.parquet``."""
+    from scope_assets.gcn.specific_ids import (
+        SpecificIdsError,
+        read_specific_ids,
+        specific_ids_features,
+    )
+    from scope_assets.io import DataLayout
+
+    if args.fg_dataset is None:
+        return report_error("--doSpecificIDs needs --fg-dataset")
+    layout = DataLayout(root)
+    filename = args.filename or f"{layout.features_prefix}_{args.fg_dataset.stem}"
+    label = re.sub(r"^.*?features_", "", filename)
+    field = specific_ids_field(label)
+    output = layout.specific_ids_features_file(field, args.dirname).with_name(
+        f"{specific_ids_field(filename)}.parquet"
+    )
+    try:
+        ids = read_specific_ids(args.fg_dataset)
+        with tqdm(total=len(ids), desc="features", unit="lc") as bar:
+            n_read, n_rows = specific_ids_features(ids, sky, config, output, bar.update)
+    except (FileNotFoundError, SpecificIdsError) as exc:
+        return report_error(str(exc))
+    print(f"{n_rows} of {n_read} light curves passed cleaning → {output}")
+    print(f"score them with: run-inference --field {field}")
+    return 0
+
+
 @cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from scope_assets.config import data_root
 
-    config = _config_with_flags(args)
-    if args.Ncore:
-        import numba
-
-        numba.set_num_threads(min(args.Ncore, numba.config.NUMBA_NUM_THREADS))
+    config = config_with_flags(args)
+    apply_ncore(args.Ncore)
     root = data_root(args.data_dir)
     sky = None
-    if args.archive or args.field is not None:
+    if args.archive or args.field is not None or args.doSpecificIDs:
         from scope_assets.lightcurves.archive import LocalArchive
         from scope_assets.lightcurves.sky_source import ArchiveSkySource
 
         sky = ArchiveSkySource(LocalArchive(args.archive or root / "archive"))
+    if args.doSpecificIDs:
+        return _specific_ids_main(args, root, sky, config)
     if args.lightcurves:
         output = args.output or root / "generated_features" / "specific_ids" / (
             f"gen_features_{args.lightcurves.stem}_specific_ids.parquet"

@@ -232,10 +232,24 @@ def combine_preds_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xgb-directory", default="preds_xgb", help="(default: %(default)s)")
     parser.add_argument("--write-csv", action="store_true")
     parser.add_argument("--doNotSave", action="store_true", help="combine but write nothing")
+    parser.add_argument(
+        "--merge-dnn-xgb",
+        action="store_true",
+        help="GCN mode: one row per Fritz source (obj_id), DNN and XGB scores aggregated",
+    )
+    parser.add_argument("--dateobs", help="GCN event: merge field <dateobs>_specific_ids")
+    parser.add_argument("--agg-method", default="mean", choices=["mean", "max"])
+    parser.add_argument(
+        "--p-threshold", type=float, default=0.7, help="meta file: classes above (%(default)s)"
+    )
     args = parser.parse_args(argv)
     args.fields = [field_label(f) for f in args.fields or []]
     for flag in ("combined_preds_dirname", "dnn_directory", "xgb_directory"):
         safe_name(getattr(args, flag), f"--{flag.replace('_', '-')}")
+    if args.merge_dnn_xgb or args.dateobs:
+        from scope_assets.cli.gcn_tools import merge_preds_main
+
+        return merge_preds_main(args)
     from scope_assets.ml.inference.combine_predictions import (
         CombineError,
         combine_field_predictions,

@@ -3,9 +3,14 @@
 import dagster as dg
 
 from resources.execution import ExecutionResource
+from resources.gcn import GcnResource
+from resources.services import service_resources
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
+from scope_assets.defs.fritz_assets import FRITZ_ASSETS, FRITZ_CHECKS
+from scope_assets.defs.gcn_assets import GCN_ASSETS
+from scope_assets.defs.gcn_automation import GCN_JOBS, GCN_SCHEDULES, GCN_SENSORS
 from scope_assets.defs.ml_assets import INFERENCE_ASSETS, ML_ASSETS, ML_CHECKS
 from scope_assets.defs.report_assets import (
     REPORT_ASSETS,
@@ -40,8 +45,10 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*FIELD_ASSETS, *ML_ASSETS, *REPORT_ASSETS],
-        asset_checks=[*FIELD_CHECKS, *ML_CHECKS],
-        jobs=[field_pipeline_job],
-        resources=default_resources(),
+        assets=[*FIELD_ASSETS, *ML_ASSETS, *REPORT_ASSETS, *FRITZ_ASSETS, *GCN_ASSETS],
+        asset_checks=[*FIELD_CHECKS, *ML_CHECKS, *FRITZ_CHECKS],
+        jobs=[field_pipeline_job, *GCN_JOBS],
+        sensors=GCN_SENSORS,
+        schedules=GCN_SCHEDULES,
+        resources={**default_resources(), **service_resources(), "gcn": GcnResource()},
     )

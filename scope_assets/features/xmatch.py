@@ -89,6 +89,24 @@ def nearest_within(
     return match
 
 
+def pairs_within(
+    sources: pd.DataFrame, catalog: pd.DataFrame, radius_arcsec: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (source row, catalog row) pair closer than the radius (cone searches, all hits)."""
+    source_xyz, source_ok = _positions(sources, "sources")
+    catalog_xyz, catalog_ok = _positions(catalog, "catalogue")
+    if len(source_xyz) == 0 or len(catalog_xyz) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pairs = cKDTree(source_xyz).sparse_distance_matrix(
+        cKDTree(catalog_xyz), chord_radius(radius_arcsec), output_type="ndarray"
+    )
+    order = np.lexsort((pairs["j"], pairs["i"]))
+    return (
+        np.flatnonzero(source_ok)[pairs["i"][order]],
+        np.flatnonzero(catalog_ok)[pairs["j"][order]],
+    )
+
+
 def crossmatch(
     sources: pd.DataFrame,
     catalog: pd.DataFrame,

@@ -6,6 +6,7 @@ Every asset, CLI command and test asks this class for paths, so the layout is de
     <root>/ids/field_<f>/field_<f>.h5                 quad_ids, as get-quad-ids (+ meta.json)
     <root>/lightcurves/field_<f>/field_<f>.parquet    cleaned light curves
     <root>/generated_features/field_<f>/gen_features_field_<f>_ccd_<c>_quad_<q>.parquet
+    <root>/generated_features/specific_ids/gen_features_<label>_specific_ids.parquet
     <root>/imputed_features/field_<f>/field_<f>.parquet (+ imputation_reference.json)
     <root>/preds_<alg>/field_<f>/field_<f>.parquet    (+ meta.json, field_<f>_flagged.json)
     <root>/preds_dnn_xgb/field_<f>.parquet            combined catalogue
@@ -28,7 +29,8 @@ from pathlib import Path
 from scope_assets.errors import UnsafePathError
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-SPECIFIC_IDS_SUFFIX = "_specific_ids"
+SPECIFIC_IDS = "specific_ids"
+SPECIFIC_IDS_SUFFIX = f"_{SPECIFIC_IDS}"
 
 
 def field_label(field: int | str) -> str:
@@ -66,6 +68,16 @@ def path_inside(root: str | os.PathLike[str], relative: str | os.PathLike[str], 
     if os.path.commonpath([base, joined]) != base:
         raise UnsafePathError(f"{what} {str(relative)!r} leads outside {base}")
     return Path(joined)
+
+
+def is_specific_ids(field: int | str) -> bool:
+    """SCoPe's rule: a field label (not a number) containing ``specific_ids``."""
+    return isinstance(field, str) and not field.isdigit() and SPECIFIC_IDS in field
+
+
+def specific_ids_field(label: str) -> str:
+    """The field label inference uses for a specific-ids feature file: ``<label>_specific_ids``."""
+    return f"{label}_{SPECIFIC_IDS}"
 
 
 def field_dirname(field: int | str) -> str:
@@ -112,6 +124,15 @@ class DataLayout:
             f"{self.features_prefix}_{field_dirname(field)}_ccd_{int(ccd)}_quad_{int(quad)}.parquet"
         )
         return self.features_dir(field) / name
+
+    def specific_ids_features_file(
+        self, field: str, directory: str | os.PathLike[str] | None = None, prefix: str | None = None
+    ) -> Path:
+        """``<dir>/specific_ids/<prefix>_<field>.parquet`` (``field`` = ``<label>_specific_ids``),
+        the file ``generate-features --doSpecificIDs`` writes and ``run-inference`` reads."""
+        base = Path(directory) if directory is not None else Path(self.features_dirname)
+        base = base if base.is_absolute() else self.root / base
+        return base / SPECIFIC_IDS / f"{prefix or self.features_prefix}_{field}.parquet"
 
     def imputed_features_file(self, field: int | str) -> Path:
         d = self.root / "imputed_features" / field_dirname(field)

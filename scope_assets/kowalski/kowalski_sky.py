@@ -336,6 +336,20 @@ class KowalskiSkySource:
             parts.append(xmatch.crossmatch(sources, table, name, radius_arcsec, columns))
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=sources.index)
 
+    def cone_ids(self, positions: pd.DataFrame, radius_arcsec: float) -> pd.DataFrame:
+        """Light curves of the sources catalogue within the radius of each position: ``row``
+        (the position's index label), ``_id``, ``ra``, ``dec`` (SCoPe's ``get_cone_ids``)."""
+        projection = {"_id": 1, "ra": 1, "dec": 1}
+        hits = self._cone_hits(
+            positions.reset_index(drop=True), self.catalog, projection, radius_arcsec
+        )
+        records = [
+            {"row": positions.index[i], "_id": int(d["_id"]), "ra": d["ra"], "dec": d["dec"]}
+            for i in sorted(hits)
+            for d in sorted(hits[i], key=lambda doc: int(doc["_id"]))
+        ]
+        return pd.DataFrame.from_records(records, columns=["row", "_id", "ra", "dec"])
+
     def alert_stats(self, sources: pd.DataFrame, radius_arcsec: float = 2.0) -> pd.DataFrame:
         """``n_ztf_alerts`` and ``mean_ztf_alert_braai`` from the alerts within the radius."""
         projection = {"candidate.ra": 1, "candidate.dec": 1, "classifications.braai": 1}

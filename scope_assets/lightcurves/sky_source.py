@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from scope_assets.features.xmatch import XMATCH_COLUMNS, alert_stats, crossmatch
+from scope_assets.features.xmatch import XMATCH_COLUMNS, alert_stats, crossmatch, pairs_within
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.lightcurves.raw import RawLightCurves
 
@@ -39,6 +39,8 @@ class SkySource(Protocol):
 
     def crossmatch(self, sources: pd.DataFrame, radius_arcsec: float = 2.0) -> pd.DataFrame: ...
 
+    def cone_ids(self, positions: pd.DataFrame, radius_arcsec: float) -> pd.DataFrame: ...
+
     def alert_stats(self, sources: pd.DataFrame, radius_arcsec: float = 2.0) -> pd.DataFrame: ...
 
 
@@ -49,6 +51,7 @@ class ArchiveSkySource:
         self.archive = archive
         self._catalogs: dict[str, pd.DataFrame] = {}
         self._alerts: pd.DataFrame | None = None
+        self._positions: pd.DataFrame | None = None
 
     def fields(self) -> list[int]:
         return self.archive.fields()
@@ -82,6 +85,18 @@ class ArchiveSkySource:
             catalog = self._catalog(name)
             parts.append(crossmatch(sources, catalog, name, radius_arcsec, columns))
         return pd.concat(parts, axis=1)
+
+    def cone_ids(self, positions: pd.DataFrame, radius_arcsec: float) -> pd.DataFrame:
+        """Every light curve within the radius of each position (any field): ``row`` (the
+        position's index label), ``_id``, ``ra``, ``dec``; ordered by row, then ``_id``."""
+        if self._positions is None:
+            frames = [self.source_ids(f)[["_id", "ra", "dec"]] for f in self.fields()]
+            self._positions = pd.concat(frames, ignore_index=True).sort_values("_id")
+        catalog = self._positions.reset_index(drop=True)
+        rows, hits = pairs_within(positions, catalog, radius_arcsec)
+        found = catalog.iloc[hits].reset_index(drop=True)
+        found.insert(0, "row", positions.index[rows])
+        return found
 
     def alert_stats(self, sources: pd.DataFrame, radius_arcsec: float = 2.0) -> pd.DataFrame:
         if self._alerts is None:

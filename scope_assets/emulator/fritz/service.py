@@ -6,6 +6,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,6 +15,7 @@ from scope_assets.emulator.fritz.classifications import ClassificationsApi
 from scope_assets.emulator.fritz.common import (
     ALL_ACLS,
     MALFORMED,
+    SITEWIDE_GROUP_ID,
     VERSION,
     ApiError,
     Route,
@@ -24,6 +26,14 @@ from scope_assets.emulator.fritz.photometry import PhotometryApi
 from scope_assets.emulator.fritz.reference import ReferenceApi
 from scope_assets.emulator.fritz.sources import SourcesApi
 from scope_assets.emulator.server import Request, Response, nginx_error_page, reason
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO time of a control payload as naive UTC (None stays None)."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 class FritzService(SourcesApi, ClassificationsApi, AnnotationsApi, PhotometryApi, ReferenceApi):
@@ -69,7 +79,41 @@ class FritzService(SourcesApi, ClassificationsApi, AnnotationsApi, PhotometryApi
                 payload.get("group_ids"),
             )
             return user.as_dict()
+        if action == "gcn_event":
+            return self._control_gcn_event(payload)
+        if action == "objects":
+            return self._control_objects(payload)
         return NotImplemented
+
+    def _control_gcn_event(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """``{dateobs, tags, ra, dec, radius_deg[, localization_name, aliases]}``: a new event,
+        or a newer localization (a cone) of an existing one."""
+        event = self.add_gcn_event(
+            _moment(payload["dateobs"]),
+            list(payload.get("tags", [])),
+            float(payload["ra"]),
+            float(payload["dec"]),
+            float(payload["radius_deg"]),
+            localization_name=payload.get("localization_name", "bayestar.fits.gz"),
+            aliases=list(payload.get("aliases", [])),
+        )
+        return {"id": event["id"], "dateobs": event["dateobs"].isoformat()}
+
+    def _control_objects(self, payload: Mapping[str, Any]) -> dict[str, int]:
+        """``{objects: [{id, ra, dec[, group_ids, first_detected, last_detected]}]}``: sources
+        saved to their groups (Sitewide by default), e.g. candidates in a GCN localization."""
+        objects = payload["objects"]
+        for item in objects:
+            self.add_object(
+                str(item["id"]),
+                float(item["ra"]),
+                float(item["dec"]),
+                group_ids=item.get("group_ids", [SITEWIDE_GROUP_ID]),
+                first_detected=_moment(item.get("first_detected")),
+                last_detected=_moment(item.get("last_detected")),
+                origin=item.get("origin"),
+            )
+        return {"objects": len(objects)}
 
     def reset(self) -> None:
         """Back to the seeded state (groups, taxonomies, instrument, start-up users, ``seed``)."""

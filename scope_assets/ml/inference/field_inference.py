@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from scope_assets import __version__
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout, read_parquet_metadata, write_json
+from scope_assets.io.layout import is_specific_ids
 from scope_assets.io.run_files import StagedOutputs, staged_outputs
 from scope_assets.ml.inference.batch_reading import (
     ColumnPlan,
@@ -127,7 +128,12 @@ def feature_inputs(
     Default (``feature_directory`` unset): the whole field's ``imputed_features`` table (what the
     assets use), or for one quadrant its generated features file. With ``feature_directory``:
     every Parquet file of ``<dir>/field_<f>/`` (whole field) or the quadrant's file in it.
+    A specific-ids label (``<label>_specific_ids``) reads the one file
+    ``generate-features --doSpecificIDs`` wrote: ``<dir>/specific_ids/<prefix>_<field>.parquet``
+    (``<dir>`` default ``generated_features``).
     """
+    if is_specific_ids(field):
+        return [_specific_ids_input(layout, str(field), feature_directory)]
     if feature_directory is None:
         if ccd is None and quad is None:
             paths = [layout.imputed_features_file(field)]
@@ -152,6 +158,27 @@ def feature_inputs(
     if missing:
         raise FileNotFoundError(f"feature file {missing[0]} does not exist")
     return paths
+
+
+def _specific_ids_input(
+    layout: DataLayout, field: str, feature_directory: str | Path | None
+) -> Path:
+    """The specific-ids feature file; else any ``<prefix>_<field>.parquet`` (SCoPe's
+    ``--feature-file-prefix``, e.g. ``gen_gcn_features``) if only one matches, else
+    ``<field>.parquet``."""
+    path = layout.specific_ids_features_file(field, feature_directory)
+    if path.exists():
+        return path
+    matches = sorted(path.parent.glob(f"*_{field}.parquet")) or sorted(
+        path.parent.glob(f"{field}.parquet")
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise FileNotFoundError(f"several feature files for {field} in {path.parent}: {matches}")
+    raise FileNotFoundError(
+        f"feature file {path} does not exist (write it with generate-features --doSpecificIDs)"
+    )
 
 
 def count_rows(paths: list[Path]) -> int:
