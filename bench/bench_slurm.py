@@ -35,10 +35,10 @@ TARGET_S = 5.0
 def prepare(data: Path, rows: int) -> None:
     """A synthetic imputed-features file for the field."""
     import pyarrow.parquet as pq
-    from scope_assets.ml.synthetic import synthetic_features_table, synthetic_truth
 
     from scope_assets.config import load_config
     from scope_assets.io import DataLayout
+    from scope_assets.testing.synthetic_features import synthetic_features_table, synthetic_truth
 
     path = DataLayout(data).imputed_features_file(FIELD)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from scope_assets.ml.synthetic import synthetic_features_table, synthetic_truth
 from slurm_support import needs_slurm, wait_until
 
-from resources.storage import REPO_MODELS_DIR
 from scope_assets.cli.slurm_tools import (
     run_inference_job_submission_main,
     run_inference_slurm_main,
@@ -18,6 +16,8 @@ from scope_assets.config import load_config
 from scope_assets.hpc import cluster
 from scope_assets.hpc.inference_jobs import read_field_list
 from scope_assets.io import DataLayout
+from scope_assets.ml.model_files.models_root import REPOSITORY_MODELS_DIR
+from scope_assets.testing.synthetic_features import synthetic_features_table, synthetic_truth
 
 FAKE_INFERENCE = """#!/bin/bash
 # stands in for get_all_preds_xgb.sh: a short job that leaves a prediction file
@@ -39,7 +39,7 @@ def test_run_inference_slurm_writes_both_scripts(tmp_path, capsys):
         data,
         tmp_path,
         "--models-dir",
-        str(REPO_MODELS_DIR),
+        str(REPOSITORY_MODELS_DIR),
         "--group-name",
         "demo",
         "--partition-type",
@@ -191,7 +191,7 @@ def test_real_inference_script_scores_a_field_in_a_job(tmp_path):
         data,
         tmp_path,
         "--models-dir",
-        str(REPO_MODELS_DIR),
+        str(REPOSITORY_MODELS_DIR),
         "--job-name",
         "real_step",
         "--python-env-name",

@@ -12,16 +12,16 @@ import dagster as dg
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from scope_assets.ml.synthetic import synthetic_features_table, synthetic_truth
 from slurm_support import final_state, needs_slurm, running_job_ids, wait_until
 
 from resources.execution import ExecutionResource
 from resources.slurm import SlurmResource
-from resources.storage import REPO_MODELS_DIR
 from scope_assets.config import load_config
 from scope_assets.hpc import cluster
 from scope_assets.hpc.steps import predict_field_with_group
 from scope_assets.io import DataLayout, read_parquet
+from scope_assets.ml.model_files.models_root import REPOSITORY_MODELS_DIR
+from scope_assets.testing.synthetic_features import synthetic_features_table, synthetic_truth
 
 CONFIG = load_config(environ={})
 REPO = Path(__file__).resolve().parents[1]
@@ -70,7 +70,7 @@ def xgb_scores(
         DataLayout(data),
         int(context.partition_key),
         "xgb",
-        REPO_MODELS_DIR,
+        REPOSITORY_MODELS_DIR,
         "demo",
         CONFIG,
         batch_size=100_000,
