@@ -68,12 +68,12 @@ def scope_workdir(tmp_path_factory) -> Path:
     """A writable copy of what SCoPe's run-inference reads (never written into /work/shared)."""
     workdir = tmp_path_factory.mktemp("scope-anchor")
     for relative in NEEDED:
-        source, target = ANCHOR / relative, workdir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, copy_function=shutil.copyfile)
-        else:
-            shutil.copyfile(source, target)
+        source = ANCHOR / relative
+        files = [source] if source.is_file() else sorted(source.rglob("*"))
+        for path in (p for p in files if p.is_file()):  # contents only, not read-only modes
+            target = workdir / path.relative_to(ANCHOR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
     return workdir
 
 
