@@ -44,7 +44,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from scope_assets.testing import shared_path  # noqa: E402
 
-ENTRY_POINT = ("scope_assets.cli.ml", "run_inference_main")  # run-inference's main function
+ENTRY_POINT = (
+    "scope_assets.cli.inference_tools",
+    "run_inference_main",
+)  # run-inference's main function
 ANCHOR = shared_path("data", "scope-anchor")
 FIELD = 297
 FEATURE_FILE = Path("features") / f"field_{FIELD}" / f"field_{FIELD}_iter_0.parquet"

@@ -29,7 +29,7 @@ from scope_assets.testing import shared_path
 
 def run_inference_entry_point():
     """The ``run-inference`` console script's main function (the one line to change if it moves)."""
-    from scope_assets.cli.ml import run_inference_main
+    from scope_assets.cli.inference_tools import run_inference_main
 
     return run_inference_main
 

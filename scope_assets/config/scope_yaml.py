@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from scope_assets.config import ConfigError, ScopeConfig, _read_yaml
+from scope_assets.config import ConfigError, ScopeConfig, _read_yaml, load_config
 
 NO_SUFFIX = "None"
 TRUE_VALUES = ("t", "True", "true", "1", 1, True)  # what SCoPe accepts as ``include: true``
@@ -175,6 +175,21 @@ def looks_like_scope_yaml(path: str | os.PathLike[str]) -> bool:
         return is_scope_yaml(_read_yaml(Path(path)))
     except ConfigError:
         return False
+
+
+def load_any_config(
+    path: str | os.PathLike[str] | None, period_suffix: str | None = None
+) -> tuple[ScopeConfig, ScopeYaml | None]:
+    """The configuration ``path`` gives: SCoPe's ``config.yaml`` (converted by
+    :meth:`ScopeYaml.to_project_config`, returned too) or this project's ``scope.yaml`` (``None``
+    beside it). ``period_suffix`` overrides the file's."""
+    if path and looks_like_scope_yaml(path):
+        scope = read_scope_yaml(path)
+        return scope.to_project_config(load_config(None), period_suffix), scope
+    config = load_config(path)
+    if period_suffix:
+        config = config.model_copy(update={"period_suffix": period_suffix})
+    return config, None
 
 
 def read_scope_yaml(path: str | os.PathLike[str]) -> ScopeYaml:

@@ -251,7 +251,9 @@ def save(model, directory: Path, tag: str) -> Path:
     return save_dnn(model, directory / f"{tag}.keras")
 
 
-def _check_features(model, n_features: int, path: Path) -> None:
+def check_inputs(model, features: list[str], path: Path) -> None:
+    """Inputs ``features`` (as many as ``features`` lists) and ``dmdt`` of SCoPe's shape."""
+    n_features = len(features)
     names = input_names(model)
     if sorted(names) != ["dmdt", "features"]:
         raise ModelError(f"{path}: expected inputs 'features' and 'dmdt', got {names}")
@@ -266,15 +268,19 @@ def _check_features(model, n_features: int, path: Path) -> None:
         raise ModelError(f"{path}: dmdt input shape {shape}, expected {DMDT_INPUT_SHAPE}")
 
 
-def load(path: Path, features: list[str], params_path: Path | None = None):
-    """A ``.keras`` or SCoPe ``.h5`` file, checked against ``features`` (no parameter file)."""
+def read(path: Path, params_path: Path | None = None):
+    """A ``.keras`` or SCoPe ``.h5`` file (no parameter file)."""
     try:
         model = load_keras_model(path)
     except Exception as exc:  # Keras raises many types for a bad file
         msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: not a readable Keras model ({msg})") from None
-    _check_features(model, len(features), path)
     return model
+
+
+def scope_input_order(model, configured: list[str], path: Path) -> list[str]:
+    """SCoPe's ``.h5`` files store no input names: the configured order."""
+    return list(configured)
 
 
 def library_versions() -> dict[str, str]:
@@ -286,7 +292,9 @@ BACKEND = Backend(
     uses_dmdt=True,
     fit=fit,
     save=save,
-    load=load,
+    read=read,
+    check_inputs=check_inputs,
+    scope_input_order=scope_input_order,
     predictor=make_predictor,
     library_versions=library_versions,
     scope_model_glob="*.h5",
