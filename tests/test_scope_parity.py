@@ -154,3 +154,46 @@ def test_scope_command_lines_reproduce_scope_predictions(algorithm, golden, in_s
     if ours["_id"].tolist() != scope["_id"].tolist():
         problems.append(f"rows/order differ: {len(ours)} rows vs SCoPe's {len(scope)}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("algorithm", ["xgb", "dnn"])
+def test_prediction_asset_scores_a_scope_model_group_like_the_cli(
+    algorithm, scope_workdir, in_scope_workdir, tmp_path
+):
+    """The Dagster prediction asset, its models root at SCoPe's working directory
+    (``models_<alg>/anchor/``) and its config SCoPe's ``config.yaml``, writes the file that
+    ``run-inference --group-name anchor`` writes there."""
+    import dagster as dg
+
+    from resources.storage import StorageResource
+    from scope_assets.defs.ml_assets import dnn_predictions, xgb_predictions
+    from scope_assets.io import DataLayout
+
+    asset_layout = DataLayout(tmp_path / "asset")
+    asset_input = asset_layout.imputed_features_file(FIELD)
+    asset_input.parent.mkdir(parents=True)
+    shutil.copyfile(ANCHOR / FEATURE_FILE, asset_input)
+    storage = StorageResource(
+        data_dir=str(asset_layout.root),
+        models_dir=str(scope_workdir),
+        config_path=str(scope_workdir / "config.yaml"),
+    )
+    asset = {"xgb": xgb_predictions, "dnn": dnn_predictions}[algorithm]
+    result = dg.materialize(
+        [asset],
+        partition_key=str(FIELD),
+        resources={"storage": storage},
+        run_config={"ops": {asset.key.path[-1]: {"config": {"group": "anchor"}}}},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+
+    cli_layout = DataLayout(tmp_path / "cli")
+    argv = ["--group-name", "anchor", "--algorithm", algorithm, "--field", str(FIELD)]
+    argv += ["--data-dir", str(cli_layout.root), "--feature-directory", "features"]
+    assert run_inference_entry_point()(argv) == 0
+    ours = pq.read_table(asset_layout.preds_file(algorithm, FIELD))
+    cli = pq.read_table(cli_layout.preds_file(algorithm, FIELD))
+    scores = sorted(ours.schema.names[-3:])
+    assert scores == sorted(f"{t}_{algorithm}" for t in ("pnp", "vnv", "rrlyr"))
+    assert ours.replace_schema_metadata().equals(cli.replace_schema_metadata())

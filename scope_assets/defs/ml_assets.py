@@ -6,7 +6,9 @@ per-field XGB/DNN predictions → combined catalogue.
 - ``xgb_models`` / ``dnn_models``: partitioned by class tag; each partition trains one binary
   classifier into ``<models>/<alg>/<group>/<tag>/`` (model file + ``manifest.json``).
 - ``xgb_predictions`` / ``dnn_predictions``: partitioned by field; score the field's imputed
-  features with every model of the group (SCoPe's ``preds_<alg>`` layout).
+  features with every model of the group (SCoPe's ``preds_<alg>`` layout). The group may be in
+  this project's layout or SCoPe's (``<models root>/models_<alg>/<group>/``, e.g. a user's
+  published ``trained_xgb_models``), scaled and imputed from SCoPe's training set.
 - ``combined_predictions``: ``preds_dnn_xgb/field_<f>.parquet``.
 """
 
@@ -59,6 +61,10 @@ class InferenceConfig(dg.Config):
     """Per-run knobs of the prediction assets."""
 
     group: str = DEMO_GROUP
+    """A model group of the models root, in this project's layout or SCoPe's."""
+    training_set: str = ""
+    """SCoPe-layout groups: the training set giving their scaling statistics and imputation
+    reference; empty: the SCoPe config's ``training.dataset``."""
     batch_size: int = DEFAULT_BATCH_SIZE
     flag_ids: bool = True
     write_csv: bool = False
@@ -235,12 +241,18 @@ def _predict(
     import pyarrow.parquet as pq
 
     from scope_assets.ml.inference.field_inference import predict_field
-    from scope_assets.ml.model_files.project_layout import load_models
+    from scope_assets.ml.model_files.either_layout import load_group
 
     field = int(context.partition_key)
     layout = storage.layout()
     scope_config = storage.scope_config()
-    models = load_models(storage.models_root(), algorithm, config.group, config=scope_config)
+    models = load_group(
+        storage.models_root(),
+        algorithm,
+        config.group,
+        scope_config,
+        training_set=config.training_set or storage.scope_training_set(),
+    )
     context.log.info(f"{len(models)} {algorithm} models: {[m.tag for m in models]}")
     result = predict_field(
         layout,
