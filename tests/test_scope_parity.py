@@ -197,3 +197,45 @@ def test_prediction_asset_scores_a_scope_model_group_like_the_cli(
     scores = sorted(ours.schema.names[-3:])
     assert scores == sorted(f"{t}_{algorithm}" for t in ("pnp", "vnv", "rrlyr"))
     assert ours.replace_schema_metadata().equals(cli.replace_schema_metadata())
+
+
+def test_the_docs_create_inference_script_example_scores_a_field(
+    golden, in_scope_workdir, tmp_path
+):
+    """SCoPe's documented command line writes a script; the script, run by bash with
+    ``run-inference`` on PATH (this checkout's entry point), scores field 297 as SCoPe did."""
+    import subprocess
+    import sys
+
+    from scope_assets.cli.inference_tools import create_inference_script_main
+
+    script = in_scope_workdir / "get_all_preds_dnn.sh"
+    argv = ["--filename", script.name, "--group-name", "anchor", "--algorithm", "dnn"]
+    argv += ["--scale-features", "min_max", "--feature-directory", "features"]
+    assert create_inference_script_main([*argv, "--period-suffix", "ELS_ECE_EAOV"]) == 0
+    assert "--period-suffix ELS_ECE_EAOV" in script.read_text()
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "run-inference"  # what the console script does, for this checkout
+    wrapper.write_text(
+        f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -c 'import sys; from "
+        "scope_assets.cli.inference_tools import run_inference_main as main; "
+        'sys.exit(main(sys.argv[1:]))\' "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    repo = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPE")}
+    env |= {"PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "PYTHONPATH": str(repo)}
+    done = subprocess.run(
+        ["bash", script.name, str(FIELD)], cwd=in_scope_workdir, env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+    preds = Path("preds_dnn") / f"field_{FIELD}" / f"field_{FIELD}.parquet"
+    ours, scope = pd.read_parquet(in_scope_workdir / preds), pd.read_parquet(ANCHOR / preds)
+    ids = pd.read_parquet(ANCHOR / FEATURE_FILE, columns=["_id"])["_id"]
+    for tag in golden["tags"]:
+        missing = pd.Series(rows_missing_inputs(golden, tag), index=ids)
+        rows, complete_diff, *_ = compare_scores(ours, scope, f"{tag}_dnn", missing)
+        assert (rows, complete_diff) == (len(scope), 0), tag
