@@ -39,7 +39,7 @@ def test_compiled_knn_equals_the_sklearn_path(quantised):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
     rows = np.flatnonzero(np.isnan(X[:, knn.valid]).any(axis=1))
     block = X[rows].copy()
-    ambiguous = knn_impute(block, knn.ref, *knn.kernel_groups, knn.col_mean, knn.k)
+    ambiguous = knn_impute(block, *knn.kernel_reference, *knn.kernel_groups, knn.col_mean, knn.k)
     if quantised:  # ties between donors of different values: left to the exact path
         assert 0 < ambiguous.sum() < len(rows)
     else:  # duplicated donors tie, but with equal values

@@ -19,18 +19,27 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, inline="always")
-def _distance(x, x_missing, ref_row, ref_missing_row) -> float:
-    total = 0.0
-    present = 0
-    for c in range(x.shape[0]):
-        if not x_missing[c] and not ref_missing_row[c]:
-            diff = x[c] - ref_row[c]
-            total += diff * diff
-            present += 1
-    if present == 0:
-        return np.nan
-    return np.sqrt(total / present * x.shape[0])
+@njit(cache=True)
+def _distances(x, ref_values, ref_present, squares, counts, dist) -> None:
+    """Nan-Euclidean distances of ``x`` to every reference row, into ``dist``.
+
+    ``ref_values``/``ref_present``: the reference by column (NaN → 0, present → 1.0), so that
+    the loop over reference rows is contiguous; the coordinates are summed in column order, as
+    scikit-learn does, a missing one adding exactly 0.
+    """
+    n_cols = x.shape[0]
+    squares[:] = 0.0
+    counts[:] = 0.0
+    for c in range(n_cols):
+        if np.isnan(x[c]):
+            continue
+        values, present = ref_values[c], ref_present[c]
+        for j in range(dist.shape[0]):
+            diff = x[c] - values[j]
+            squares[j] += present[j] * (diff * diff)
+            counts[j] += present[j]
+    for j in range(dist.shape[0]):
+        dist[j] = np.sqrt(squares[j] / counts[j] * n_cols) if counts[j] > 0 else np.nan
 
 
 @njit(cache=True)
@@ -77,7 +86,8 @@ def _tie_matters(dist, donors, values, n_cols, best_dist, best_donor, k) -> bool
 @njit(cache=True, parallel=True)
 def knn_impute(
     X,
-    ref,
+    ref_values,
+    ref_present,
     group_columns,
     group_column_start,
     group_donors,
@@ -88,22 +98,22 @@ def knn_impute(
     k,
 ):
     """Impute the NaNs of ``X`` (rows × reference columns) in place; returns the ``ambiguous``
-    row mask (rows left for the caller, see the module docstring).
+    row mask (rows left for the caller, see the module docstring). The reference comes by
+    column, as :func:`_distances` takes it.
 
     Group ``g``: columns ``group_columns[group_column_start[g]:group_column_start[g + 1]]``,
     donors (reference rows) ``group_donors[group_donor_start[g]:…]``, their values in those
     columns ``donor_values[donor_value_start[g]:…]`` (row-major, donors × columns).
     """
-    n_rows, n_cols = X.shape
-    ref_missing = np.isnan(ref)
+    n_rows = X.shape[0]
+    n_ref = ref_values.shape[1]
     n_groups = group_column_start.shape[0] - 1
     ambiguous = np.zeros(n_rows, dtype=np.bool_)
     for i in prange(n_rows):
         x = X[i].copy()
         x_missing = np.isnan(x)
-        dist = np.empty(ref.shape[0])
-        for j in range(ref.shape[0]):
-            dist[j] = _distance(x, x_missing, ref[j], ref_missing[j])
+        dist = np.empty(n_ref)
+        _distances(x, ref_values, ref_present, np.empty(n_ref), np.empty(n_ref), dist)
         best_dist = np.empty(k)
         best_donor = np.empty(k, dtype=np.int64)
         for g in range(n_groups):

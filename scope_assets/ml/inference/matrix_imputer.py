@@ -41,6 +41,10 @@ class _KnnReference:
         for cols in groups.values():
             donors = np.flatnonzero(~mask[:, cols[0]])
             self.groups.append((np.array(cols), donors, self.ref[np.ix_(donors, cols)]))
+        self.kernel_reference = (
+            np.ascontiguousarray(np.where(mask, 0.0, self.ref).T),
+            np.ascontiguousarray((~mask).T, dtype=np.float64),
+        )
         self.kernel_groups = _flattened(self.groups)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -50,7 +54,9 @@ class _KnnReference:
         rows = np.flatnonzero(np.isnan(X[:, self.valid]).any(axis=1))
         if len(rows) and self.groups:
             block = X[rows]
-            ambiguous = knn_impute(block, self.ref, *self.kernel_groups, self.col_mean, self.k)
+            ambiguous = knn_impute(
+                block, *self.kernel_reference, *self.kernel_groups, self.col_mean, self.k
+            )
             X[rows] = block
             tied = rows[ambiguous]
             X[tied] = self.transform_like_sklearn(original[tied])

@@ -33,9 +33,12 @@ class FlagWriter:
 
     def write(self, ids: np.ndarray, missing: np.ndarray) -> None:
         """One entry per id; ``missing``: (rows, ``names``) mask of missing features."""
-        entries = np.full(len(ids), "[]", dtype=object)
-        for r in np.flatnonzero(missing.any(axis=1)):
-            entries[r] = json.dumps([self.names[j] for j in np.flatnonzero(missing[r])])
+        if not len(ids):
+            return
+        # one JSON list per pattern of missing features (a survey's columns go missing together)
+        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+        lists = [json.dumps([self.names[j] for j in np.flatnonzero(p)]) for p in patterns]
+        entries = np.array(lists, dtype=object)[inverse.reshape(-1)]
         parts = [f'"{i}": {e}' for i, e in zip(ids.tolist(), entries, strict=True)]
         if parts:
             self.handle.write(("\n" if self.first else ",\n") + ",\n".join(parts))
