@@ -15,6 +15,9 @@ run-inference reports: reading, imputation, scaling, scoring, writing), end-to-e
 whole process: start-up, model and training-set loading included) and the ratio of the scoring
 rate to SCoPe 0.9.5 on this machine type (README: XGB ≈ 69 rows/s with missing values, ≈ 6,300
 complete; DNN ≈ 2,100). Targets: ≥ 100× with missing values, ≥ 10× on complete rows.
+Each line also gives the process's CPU seconds and the 1-minute load average when it started:
+the SCoPe figures are for an otherwise idle machine, so rates measured under a load above the
+CPU count understate ours.
 
 Usage::
 
@@ -28,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import subprocess
@@ -116,6 +120,8 @@ def run_case(workdir: Path, argv: list[str], rows: int) -> dict:
     code = f"import sys; from {module} import {function} as main; sys.exit(main(sys.argv[1:]))"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPE")}
     env["PYTHONPATH"] = str(REPO)
+    load = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *argv, "--config-path", "config.yaml"],
@@ -125,11 +131,13 @@ def run_case(workdir: Path, argv: list[str], rows: int) -> dict:
         text=True,
     )
     wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["(no message)"])[-1]}
     match = RATE.search(done.stdout)
     scoring = float(match.group(2).replace(",", "")) if match else float("nan")
-    return {"scoring": scoring, "end_to_end": rows / wall, "wall": wall}
+    return {"scoring": scoring, "end_to_end": rows / wall, "wall": wall, "cpu": cpu, "load": load}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 print(
                     f"{case:<20} {label:<8} scoring {result['scoring']:>9,.0f} rows/s, end to end "
-                    f"{result['end_to_end']:>8,.0f} rows/s ({result['wall']:.1f} s){versus}",
+                    f"{result['end_to_end']:>8,.0f} rows/s ({result['wall']:.1f} s, CPU "
+                    f"{result['cpu']:.1f} s, load {result['load']:.1f}){versus}",
                     flush=True,
                 )
     return 0
