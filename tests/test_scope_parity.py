@@ -239,3 +239,21 @@ def test_the_docs_create_inference_script_example_scores_a_field(
         missing = pd.Series(rows_missing_inputs(golden, tag), index=ids)
         rows, complete_diff, *_ = compare_scores(ours, scope, f"{tag}_dnn", missing)
         assert (rows, complete_diff) == (len(scope), 0), tag
+
+
+def test_feature_stats_from_scope_config_and_no_metadata(in_scope_workdir, tmp_path):
+    """``--feature-stats config`` scales with the feature_stats of SCoPe's config.yaml (no
+    training set read), ``--no-write-metadata`` leaves meta.json out."""
+    argv = golden_command_lines()["xgb"]
+    argv = [a for a in argv if a not in ("--xgb-model",)]
+    model = next(a for a in argv if "/vnv/" in a)
+    start = argv.index("--paths-models")
+    argv = argv[:start] + argv[argv.index("--scale-features") :]
+    argv += ["--paths-models", model, "--model-class-names", "vnv", "--algorithm", "xgb"]
+    argv += ["--feature-stats", "config", "--no-write-metadata", "--data-dir", str(tmp_path)]
+    assert run_inference_entry_point()(argv) == 0
+    preds = tmp_path / "preds_xgb" / f"field_{FIELD}"
+    assert (preds / f"field_{FIELD}.parquet").exists()
+    assert not (preds / "meta.json").exists()
+    scores = pq.read_table(preds / f"field_{FIELD}.parquet", columns=["vnv_xgb"]).column(0)
+    assert scores.type == "float" and scores.null_count == 0
