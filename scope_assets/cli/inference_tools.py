@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from scope_assets.cli.error_exit import cli_main
 from scope_assets.cli.ml_shared_options import (
+    SCOPE_CONFIG_HELP,
     add_algorithm_argument,
     add_common_arguments,
     add_group_arguments,
@@ -19,56 +21,74 @@ from scope_assets.cli.ml_shared_options import (
     chosen_algorithms,
     fail,
     layout_arg,
+    load_any_config_arg,
     load_config_arg,
+    scope_data_dir,
+    scope_feature_directory,
+)
+from scope_assets.cli.scope_flags import (
+    ScopeArgumentParser,
+    add_create_script_scope_flags,
+    add_run_inference_scope_flags,
 )
 from scope_assets.io import read_parquet_metadata
 from scope_assets.io.layout import field_label, safe_name
 from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
-from scope_assets.ml.model_files.models_root import resolve_models_root
+from scope_assets.ml.model_files.models_root import scope_workdir_models_root
 
 SCALINGS = ["min_max", "median_std", "none"]
 
 
-def load_inference_models(args: argparse.Namespace, config, algorithm: str):
-    """Models named by ``--paths-models`` or by ``--group-name`` (either layout)."""
-    from scope_assets.ml.model_files.either_layout import load_model_paths
-    from scope_assets.ml.model_files.project_layout import load_models
-    from scope_assets.ml.model_files.scope_layout import load_scope_models, read_feature_stats_file
+def _scope_statistics(args: argparse.Namespace, scope) -> tuple[str | None, dict | None]:
+    """(training set, feature_stats mapping) for SCoPe models. With SCoPe's ``config.yaml``
+    (``scope``): ``--feature-stats config`` takes its ``feature_stats``, and without either flag
+    its ``training.dataset`` (relative to the working directory, as SCoPe reads it) is used."""
+    from scope_assets.ml.model_files.scope_layout import read_feature_stats_file
+
+    if args.feature_stats == "config" and scope is not None:
+        return args.training_set, dict(scope.feature_stats or {})
+    feature_stats = read_feature_stats_file(args.feature_stats) if args.feature_stats else None
+    training_set = args.training_set
+    if scope is not None and training_set is None and feature_stats is None:
+        path = scope.training_set_path(Path.cwd())
+        training_set = str(path) if path else None
+    return training_set, feature_stats
+
+
+def load_inference_models(args: argparse.Namespace, config, algorithm: str, scope=None):
+    """Models named by ``--paths-models`` or by ``--group-name`` (either layout; SCoPe's
+    ``models_<alg>/<group>`` in the working directory too)."""
+    from scope_assets.ml.model_files.either_layout import load_group, load_model_paths
 
     scale = None if args.scale_features == "none" else args.scale_features
-    feature_stats = read_feature_stats_file(args.feature_stats) if args.feature_stats else None
+    training_set, feature_stats = _scope_statistics(args, scope)
     if args.paths_models:
         return load_model_paths(
             args.paths_models,
             args.model_class_names,
             algorithm,
             config,
-            training_set=args.training_set,
+            training_set=training_set,
             feature_stats=feature_stats,
             scale_features=scale,
         )
-    root = resolve_models_root(args.models_dir)
-    if (root / algorithm / args.group_name).is_dir():
-        return load_models(
-            root, algorithm, args.group_name, tags=args.model_class_names, config=config
-        )
-    return load_scope_models(
-        root,
+    return load_group(
+        scope_workdir_models_root(args.models_dir, algorithm, args.group_name),
         algorithm,
         args.group_name,
         config,
         tags=args.model_class_names,
-        training_set=args.training_set,
+        training_set=training_set,
         feature_stats=feature_stats,
         scale_features=scale,
     )
 
 
-def _run_inference_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _run_inference_parser() -> ScopeArgumentParser:
+    parser = ScopeArgumentParser(
         prog="run-inference", description="Score a field's features with a group of models."
     )
-    add_common_arguments(parser)
+    add_common_arguments(parser, SCOPE_CONFIG_HELP)
     parser.add_argument(
         "--field", required=True, help="field number (or a label such as <dt>_specific_ids)"
     )
@@ -84,7 +104,9 @@ def _run_inference_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ccd", type=int)
     parser.add_argument("--quad", type=int)
     parser.add_argument(
-        "--feature-directory", help="read <dir>/field_<f>/*.parquet instead of the imputed features"
+        "--feature-directory",
+        help="read <dir>/field_<f>/*.parquet instead of the imputed features (with SCoPe's "
+        "config.yaml: under its path_to_features or the working directory, default 'features')",
     )
     parser.add_argument(
         "--flag-ids",
@@ -107,8 +129,17 @@ def _run_inference_parser() -> argparse.ArgumentParser:
         choices=SCALINGS,
         help="SCoPe models only (ours carry their own; default: %(default)s)",
     )
-    parser.add_argument("--feature-stats", help="SCoPe models: YAML/JSON feature_stats mapping")
-    parser.add_argument("--training-set", help="SCoPe models: training set for scaling/imputation")
+    parser.add_argument(
+        "--feature-stats",
+        help="SCoPe models: YAML/JSON feature_stats mapping ('config': the feature_stats of "
+        "SCoPe's config.yaml)",
+    )
+    parser.add_argument(
+        "--training-set",
+        help="SCoPe models: training set for scaling/imputation (default with SCoPe's "
+        "config.yaml: its training.dataset)",
+    )
+    add_run_inference_scope_flags(parser)
     return parser
 
 
@@ -123,19 +154,25 @@ def run_inference_main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
+    from scope_assets.config import ConfigError
     from scope_assets.ml.inference.field_inference import count_rows, feature_inputs, predict_field
     from scope_assets.ml.model_errors import InputError, ModelError
 
-    config = load_config_arg(args.config_path)
-    layout = layout_arg(args.data_dir)
     try:
-        models = load_inference_models(args, config, args.algorithm)
+        config, scope = load_any_config_arg(args.config_path, args.period_suffix)
+    except ConfigError as exc:
+        return fail(str(exc))
+    layout = layout_arg(scope_data_dir(args.data_dir, scope))
+    feature_directory = scope_feature_directory(args.feature_directory, scope)
+    try:
+        models = load_inference_models(args, config, args.algorithm, scope)
         inputs = feature_inputs(
             layout,
             args.field,
             ccd=args.ccd,
             quad=args.quad,
-            feature_directory=args.feature_directory,
+            feature_directory=feature_directory,
+            feature_file_prefix=args.feature_file_prefix,
         )
         for path in inputs:
             read_parquet_metadata(path)  # a corrupt input is named before anything is written
@@ -153,10 +190,12 @@ def run_inference_main(argv: list[str] | None = None) -> int:
                 config,
                 ccd=args.ccd,
                 quad=args.quad,
-                feature_directory=args.feature_directory,
+                feature_directory=feature_directory,
                 batch_size=args.batch_size,
                 flag_ids=args.flag_ids,
                 write_csv=args.write_csv,
+                write_metadata=args.write_metadata,
+                feature_file_prefix=args.feature_file_prefix,
                 progress=bar.update,
             )
     except (ModelError, InputError, FileNotFoundError, ValueError) as exc:
@@ -172,11 +211,11 @@ def run_inference_main(argv: list[str] | None = None) -> int:
 
 @cli_main
 def create_inference_script_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ScopeArgumentParser(
         prog="create-inference-script",
         description="Write a shell script running every model of a group on the field given as $1.",
     )
-    add_common_arguments(parser)
+    add_common_arguments(parser, SCOPE_CONFIG_HELP)
     parser.add_argument("--filename", required=True)
     add_group_arguments(parser)
     parser.add_argument(
@@ -187,17 +226,20 @@ def create_inference_script_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--training-set")
     parser.add_argument("--scale-features", choices=SCALINGS)
     parser.add_argument("--write-csv", action="store_true")
+    add_create_script_scope_flags(parser)
     args = parser.parse_args(argv)
+    from scope_assets.config import ConfigError
     from scope_assets.ml.inference.inference_script import create_inference_script
     from scope_assets.ml.model_errors import ModelError
 
     try:
+        config, _ = load_any_config_arg(args.config_path)
         path = create_inference_script(
             args.filename,
-            resolve_models_root(args.models_dir),
+            scope_workdir_models_root(args.models_dir, args.algorithm, args.group_name),
             args.algorithm,
             args.group_name,
-            config=load_config_arg(args.config_path),
+            config=config,
             batch_size=args.batch_size,
             write_csv=args.write_csv,
             data_dir=args.data_dir,
@@ -205,8 +247,9 @@ def create_inference_script_main(argv: list[str] | None = None) -> int:
             feature_stats=args.feature_stats,
             training_set=args.training_set,
             scale_features=args.scale_features,
+            period_suffix=args.period_suffix,
         )
-    except (FileExistsError, ModelError) as exc:
+    except (FileExistsError, ModelError, ConfigError) as exc:
         return fail(str(exc))
     print(f"wrote {path}")
     return 0

@@ -6,7 +6,9 @@ per-field XGB/DNN predictions → combined catalogue.
 - ``xgb_models`` / ``dnn_models``: partitioned by class tag; each partition trains one binary
   classifier into ``<models>/<alg>/<group>/<tag>/`` (model file + ``manifest.json``).
 - ``xgb_predictions`` / ``dnn_predictions``: partitioned by field; score the field's imputed
-  features with every model of the group (SCoPe's ``preds_<alg>`` layout).
+  features with every model of the group (SCoPe's ``preds_<alg>`` layout). The group may be in
+  this project's layout or SCoPe's (``<models root>/models_<alg>/<group>/``, e.g. a user's
+  published ``trained_xgb_models``), scaled and imputed from SCoPe's training set.
 - ``combined_predictions``: ``preds_dnn_xgb/field_<f>.parquet``.
 """
 
@@ -60,6 +62,10 @@ class InferenceConfig(dg.Config):
     """Per-run knobs of the prediction assets."""
 
     group: str = DEMO_GROUP
+    """A model group of the models root, in this project's layout or SCoPe's."""
+    training_set: str = ""
+    """SCoPe-layout groups: the training set giving their scaling statistics and imputation
+    reference; empty: the SCoPe config's ``training.dataset``."""
     batch_size: int = DEFAULT_BATCH_SIZE
     flag_ids: bool = True
     write_csv: bool = False
@@ -252,6 +258,7 @@ def _predict(
         batch_size=config.batch_size,
         flag_ids=config.flag_ids,
         write_csv=config.write_csv,
+        training_set=config.training_set or storage.scope_training_set(),
         log=context.log.info,
     )
     result = scored.inference

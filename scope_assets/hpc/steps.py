@@ -3,7 +3,7 @@
 The features step needs nothing here: the asset hands ``compute_field_features`` itself to the
 execution switch. Scoring needs the models loaded where the scoring runs (loaded models do not
 travel to a job), so :func:`predict_field_with_group` makes the two calls the prediction
-assets make: ``load_models`` then ``predict_field``. The ML functions the jobs run are imported
+assets make: ``load_group`` then ``predict_field``. The ML functions the jobs run are imported
 here and nowhere else in this package.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from scope_assets.config import ScopeConfig
 from scope_assets.io import DataLayout
 from scope_assets.ml.inference.field_inference import InferenceResult, predict_field
-from scope_assets.ml.model_files.project_layout import load_models
+from scope_assets.ml.model_files.either_layout import load_group
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,13 @@ def predict_field_with_group(
     batch_size: int,
     flag_ids: bool,
     write_csv: bool,
+    training_set: str | Path | None = None,
     log: Callable[[str], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> FieldScores:
-    """Score ``field`` with every ``algorithm`` model of ``group`` (SCoPe's preds layout)."""
-    models = load_models(models_root, algorithm, group, config=config)
+    """Score ``field`` with every ``algorithm`` model of ``group`` (SCoPe's preds layout); the
+    group is in this project's model layout or SCoPe's (scaled from ``training_set``)."""
+    models = load_group(models_root, algorithm, group, config, training_set=training_set)
     if log:
         log(f"{len(models)} {algorithm} models: {[m.tag for m in models]}")
     result = predict_field(

@@ -35,9 +35,14 @@ class Backend:
     """Train on prepared data with the backend's own options (``XGBOptions`` / ``DNNOptions``)."""
     save: Callable[[Any, Path, str], Path]
     """Write the model of a tag into a directory; returns the model file."""
-    load: Callable[[Path, list[str], Path | None], Any]
-    """Read an existing model file (and SCoPe's parameter file), checking its inputs against the
-    configured features; raises ``ModelError`` naming the file."""
+    read: Callable[[Path, Path | None], Any]
+    """Read an existing model file (and SCoPe's parameter file); raises ``ModelError`` naming
+    the file."""
+    check_inputs: Callable[[Any, list[str], Path], None]
+    """Check a read model's inputs against its ordered feature columns (``ModelError``)."""
+    scope_input_order: Callable[[Any, list[str], Path], list[str]]
+    """The input columns of a SCoPe model file, given the ones SCoPe's config lists for its
+    class: what the file stores (a booster's ``feature_names``), else the configured order."""
     predictor: Callable[[Any], Predict]
     library_versions: Callable[[], dict[str, str]]
     scope_model_glob: str

@@ -15,6 +15,7 @@ restoring the best weights, ReduceLROnPlateau (factor 0.1), class weights, fixed
 from __future__ import annotations
 
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,12 @@ if TYPE_CHECKING:
     from scope_assets.ml.training.training_data import PreparedData
 
 DMDT_INPUT_SHAPE = (26, 26, 1)
-PREDICT_CHUNK = 2048
+PREDICT_CHUNK = 256
+"""Rows per forward pass: small enough for the convolutions to stay in cache (about 2x faster
+on CPU than 2048), fixed so that a row's score never depends on the rows around it."""
+FORWARD_PASSES_IN_FLIGHT = 2
+"""Chunks run at once (TensorFlow releases the GIL): the small operations of one pass leave
+cores idle that a second pass fills."""
 
 
 @dataclass
@@ -205,23 +211,25 @@ def make_predictor(model) -> Predict:
     def forward(features, dmdt):
         return model({"features": features, "dmdt": dmdt}, training=False)
 
-    def predict(features: np.ndarray, dmdt) -> np.ndarray:
-        """``dmdt``: an ``(n, 26, 26[, 1])`` array or anything sliceable into one (DmdtRows)."""
-        n = len(features)
-        out = np.empty(n, dtype=np.float64)
+    def chunk_scores(features: np.ndarray, dmdt, start: int) -> np.ndarray:
+        """Scores of rows ``start:start + PREDICT_CHUNK``, padded to the fixed input shape that
+        keeps every row's score batch-independent."""
+        stop = min(len(features), start + PREDICT_CHUNK)
+        m = stop - start
         f = np.zeros((PREDICT_CHUNK, features.shape[1]), dtype=np.float32)
         d = np.zeros((PREDICT_CHUNK, *DMDT_INPUT_SHAPE), dtype=np.float32)
-        for start in range(0, n, PREDICT_CHUNK):
-            stop = min(n, start + PREDICT_CHUNK)
-            m = stop - start
-            f[:m] = features[start:stop]
-            d[:m] = np.asarray(dmdt[start:stop], dtype=np.float32).reshape(m, *DMDT_INPUT_SHAPE)
-            if m < PREDICT_CHUNK:  # a fixed input shape keeps every row's score batch-independent
-                f[m:] = 0.0
-                d[m:] = 0.0
-            scores = forward(tf.constant(f), tf.constant(d)).numpy().reshape(-1)
-            out[start:stop] = scores[:m]
-        return out
+        f[:m] = features[start:stop]
+        d[:m] = np.asarray(dmdt[start:stop], dtype=np.float32).reshape(m, *DMDT_INPUT_SHAPE)
+        return forward(tf.constant(f), tf.constant(d)).numpy().reshape(-1)[:m]
+
+    def predict(features: np.ndarray, dmdt) -> np.ndarray:
+        """``dmdt``: an ``(n, 26, 26[, 1])`` array or anything sliceable into one (DmdtRows)."""
+        starts = range(0, len(features), PREDICT_CHUNK)
+        if len(starts) < 2:
+            return np.concatenate([chunk_scores(features, dmdt, s) for s in starts] or [[]])
+        with ThreadPoolExecutor(FORWARD_PASSES_IN_FLIGHT) as pool:
+            scores = pool.map(lambda start: chunk_scores(features, dmdt, start), starts)
+            return np.concatenate(list(scores)).astype(np.float64)
 
     return predict
 
@@ -251,7 +259,9 @@ def save(model, directory: Path, tag: str) -> Path:
     return save_dnn(model, directory / f"{tag}.keras")
 
 
-def _check_features(model, n_features: int, path: Path) -> None:
+def check_inputs(model, features: list[str], path: Path) -> None:
+    """Inputs ``features`` (as many as ``features`` lists) and ``dmdt`` of SCoPe's shape."""
+    n_features = len(features)
     names = input_names(model)
     if sorted(names) != ["dmdt", "features"]:
         raise ModelError(f"{path}: expected inputs 'features' and 'dmdt', got {names}")
@@ -287,16 +297,20 @@ def _check_keras_archive(path: Path) -> None:
         )
 
 
-def load(path: Path, features: list[str], params_path: Path | None = None):
-    """A ``.keras`` or SCoPe ``.h5`` file, checked against ``features`` (no parameter file)."""
+def read(path: Path, params_path: Path | None = None):
+    """A ``.keras`` or SCoPe ``.h5`` file (no parameter file)."""
     _check_keras_archive(path)
     try:
         model = load_keras_model(path)
     except Exception as exc:  # Keras raises many types for a bad file
         msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: not a readable Keras model ({msg})") from None
-    _check_features(model, len(features), path)
     return model
+
+
+def scope_input_order(model, configured: list[str], path: Path) -> list[str]:
+    """SCoPe's ``.h5`` files store no input names: the configured order."""
+    return list(configured)
 
 
 def library_versions() -> dict[str, str]:
@@ -308,7 +322,9 @@ BACKEND = Backend(
     uses_dmdt=True,
     fit=fit,
     save=save,
-    load=load,
+    read=read,
+    check_inputs=check_inputs,
+    scope_input_order=scope_input_order,
     predictor=make_predictor,
     library_versions=library_versions,
     scope_model_glob="*.h5",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xgboost as xgb
 
+from scope_assets.config.scope_yaml import ModelInputsError, booster_input_order
 from scope_assets.ml.backends.backend_api import Backend, FittedModel, Predict
 from scope_assets.ml.model_errors import ModelError
 
@@ -161,7 +162,7 @@ def save(booster: xgb.Booster, directory: Path, tag: str) -> Path:
     return path
 
 
-def _check_features(booster: xgb.Booster, features: list[str], path: Path) -> None:
+def check_inputs(booster: xgb.Booster, features: list[str], path: Path) -> None:
     n = booster.num_features()
     if n != len(features):
         raise ModelError(
@@ -177,9 +178,8 @@ def _check_features(booster: xgb.Booster, features: list[str], path: Path) -> No
         )
 
 
-def load(path: Path, features: list[str], params_path: Path | None = None) -> xgb.Booster:
-    """A booster file (plus SCoPe's ``.params`` config when present), checked against
-    ``features``."""
+def read(path: Path, params_path: Path | None = None) -> xgb.Booster:
+    """A booster file (plus SCoPe's ``.params`` config when present)."""
     booster = xgb.Booster()
     try:
         booster.load_model(str(path))
@@ -192,8 +192,16 @@ def load(path: Path, features: list[str], params_path: Path | None = None) -> xg
         except (xgb.core.XGBoostError, UnicodeDecodeError) as exc:
             raise ModelError(f"{params_path}: not a readable booster config ({exc})") from None
     booster.set_param({"nthread": 0})
-    _check_features(booster, features, path)
     return booster
+
+
+def scope_input_order(booster: xgb.Booster, configured: list[str], path: Path) -> list[str]:
+    """The booster's stored ``feature_names`` (the order SCoPe trained it with), else
+    ``configured``; a :class:`ModelError` when they name other columns."""
+    try:
+        return booster_input_order(booster, configured, path)
+    except ModelInputsError as exc:
+        raise ModelError(str(exc)) from None
 
 
 def predictor(booster: xgb.Booster) -> Predict:
@@ -212,7 +220,9 @@ BACKEND = Backend(
     uses_dmdt=False,
     fit=fit,
     save=save,
-    load=load,
+    read=read,
+    check_inputs=check_inputs,
+    scope_input_order=scope_input_order,
     predictor=predictor,
     library_versions=library_versions,
     scope_model_glob="*.json",

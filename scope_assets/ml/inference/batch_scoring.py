@@ -17,7 +17,7 @@ from scope_assets.lightcurves.ids import decode_id_unchecked
 from scope_assets.ml.dmdt_arrays import DmdtRows, dmdt_from_arrow
 from scope_assets.ml.inference.batch_reading import ColumnPlan
 from scope_assets.ml.inference.matrix_imputer import MatrixImputer
-from scope_assets.ml.inference.prediction_format import SURVEY_ID_COLUMNS
+from scope_assets.ml.inference.prediction_format import SURVEY_ID_COLUMNS, score_array
 from scope_assets.ml.model_files.classifier import Classifier
 
 LOCATION_COLUMNS = ("field", "ccd", "quad", "filter")
@@ -57,12 +57,13 @@ def descriptive_columns(
     out["period"] = _column(batch, plan.period_column, pa.float64())
     derived = None
     for c in (c for c in LOCATION_COLUMNS if c in schema.names):
+        dtype = schema.field(c).type
         if c in batch.schema.names:
-            out[c] = _column(batch, c, pa.int64())
+            out[c] = _column(batch, c, dtype)
             continue
         if derived is None:
             derived = decode_id_unchecked(out["_id"].to_numpy(zero_copy_only=False))._asdict()
-        out[c] = pa.array(derived[c], pa.int64())
+        out[c] = pa.array(derived[c]).cast(dtype)
     return {k: v.filter(keep) for k, v in out.items()}
 
 
@@ -106,7 +107,7 @@ class BatchScorer:
                     sources[ref] = imputed[ref][kept]
                 model_inputs[key] = m.prepare(np.take(sources[ref], cols, axis=1))
             scores = m.predict(model_inputs[key], dmdt)
-            out[m.column] = pa.array(np.round(scores, 2), pa.float64())
+            out[m.column] = score_array(scores)
         return out
 
     def score(self, batch: pa.RecordBatch, matrix: np.ndarray, path: Path) -> pa.Table:

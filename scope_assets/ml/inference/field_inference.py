@@ -122,12 +122,15 @@ def feature_inputs(
     ccd: int | None = None,
     quad: int | None = None,
     feature_directory: str | Path | None = None,
+    feature_file_prefix: str | None = None,
 ) -> list[Path]:
     """Feature files to score.
 
     Default (``feature_directory`` unset): the whole field's ``imputed_features`` table (what the
     assets use), or for one quadrant its generated features file. With ``feature_directory``:
-    every Parquet file of ``<dir>/field_<f>/`` (whole field) or the quadrant's file in it.
+    every Parquet file of ``<dir>/field_<f>/`` (whole field) or the quadrant's file in it
+    (``ccd_<cc>_quad_<q>.parquet``, else ``<prefix>_field_<f>_ccd_<c>_quad_<q>.parquet`` with
+    ``feature_file_prefix``, default the layout's).
     A specific-ids label (``<label>_specific_ids``) reads the one file
     ``generate-features --doSpecificIDs`` wrote: ``<dir>/specific_ids/<prefix>_<field>.parquet``
     (``<dir>`` default ``generated_features``).
@@ -148,10 +151,10 @@ def feature_inputs(
             if not paths:
                 raise FileNotFoundError(f"no feature files (*.parquet) in {field_dir}")
         else:
+            prefix = feature_file_prefix or layout.features_prefix
             candidates = [
                 field_dir / f"{_quadrant_name(ccd, quad)}.parquet",
-                field_dir
-                / f"{layout.features_prefix}_field_{field}_ccd_{int(ccd)}_quad_{int(quad)}.parquet",
+                field_dir / f"{prefix}_field_{field}_ccd_{int(ccd)}_quad_{int(quad)}.parquet",
             ]
             paths = [next((p for p in candidates if p.exists()), candidates[-1])]
     missing = [p for p in paths if not p.exists()]
@@ -329,10 +332,19 @@ def predict_field(
     batch_size: int = DEFAULT_BATCH_SIZE,
     flag_ids: bool = True,
     write_csv: bool = False,
+    write_metadata: bool = True,
+    feature_file_prefix: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> InferenceResult:
     """The asset's and ``run-inference``'s code path: inputs and outputs in SCoPe's layout."""
-    inputs = feature_inputs(layout, field, ccd=ccd, quad=quad, feature_directory=feature_directory)
+    inputs = feature_inputs(
+        layout,
+        field,
+        ccd=ccd,
+        quad=quad,
+        feature_directory=feature_directory,
+        feature_file_prefix=feature_file_prefix,
+    )
     return run_inference(
         models,
         inputs,
@@ -344,5 +356,6 @@ def predict_field(
         flagged_path=flagged_file(layout, algorithm, field, ccd, quad) if flag_ids else None,
         meta_path=layout.preds_meta_file(algorithm, field),
         write_csv=write_csv,
+        write_metadata=write_metadata,
         progress=progress,
     )

@@ -30,6 +30,7 @@ def create_inference_script(
     feature_stats: str | Path | None = None,
     training_set: str | Path | None = None,
     scale_features: str | None = None,
+    period_suffix: str | None = None,
 ) -> Path:
     """Write the script; raises ``FileExistsError`` if ``filename`` exists."""
     path = Path(filename)
@@ -53,6 +54,8 @@ def create_inference_script(
         command += f" --training-set {shlex.quote(str(Path(training_set).resolve()))}"
     if scale_features:
         command += f" --scale-features {shlex.quote(scale_features)}"
+    if period_suffix:
+        command += f" --period-suffix {shlex.quote(period_suffix)}"
     if write_csv:
         command += " --write-csv"
     text = (

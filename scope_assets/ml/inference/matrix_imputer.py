@@ -4,17 +4,20 @@ Same semantics as :func:`scope_assets.features.imputation.impute_features` — z
 median → reference mean → KNN (scikit-learn ``KNNImputer``: nan-Euclidean distances, the
 ``n_neighbors`` nearest donors that have the column, uniform weights, the reference mean when no
 donor has a defined distance, empty reference columns → 0) → drop rows still missing a ``none``
-feature — on a float matrix instead of a DataFrame, and with the KNN step grouped by donor set:
-scikit-learn partitions the full distance matrix once per missing column, this partitions it
-once per set of columns that share their donors (a survey's columns are missing together), and
-computes distances in cache-sized chunks. The test suite checks equality with
-``impute_features``; results can differ only when two donors are exactly equidistant.
+feature — on a float matrix instead of a DataFrame, and with the KNN step grouped by donor set
+(a survey's columns are missing together) and compiled: :mod:`.knn_kernel` computes the
+distances and picks the neighbours row by row in parallel. Rows where donors tie exactly at the
+``k``-th distance go through scikit-learn's own distance and ``argpartition`` (in cache-sized
+chunks), so every row gets the neighbours scikit-learn's path gives it. The test suite checks
+equality with ``impute_features`` and with the scikit-learn path.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics.pairwise import nan_euclidean_distances
+
+from scope_assets.ml.inference.knn_kernel import knn_impute
 
 CHUNK_ROWS = 2048
 
@@ -38,9 +41,32 @@ class _KnnReference:
         for cols in groups.values():
             donors = np.flatnonzero(~mask[:, cols[0]])
             self.groups.append((np.array(cols), donors, self.ref[np.ix_(donors, cols)]))
+        self.kernel_reference = (
+            np.ascontiguousarray(np.where(mask, 0.0, self.ref).T),
+            np.ascontiguousarray((~mask).T, dtype=np.float64),
+        )
+        self.kernel_groups = _flattened(self.groups)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Impute the NaNs of ``X`` (rows × reference columns); returns a new array."""
+        original = np.ascontiguousarray(X, dtype=np.float64)
+        X = original.copy()
+        rows = np.flatnonzero(np.isnan(X[:, self.valid]).any(axis=1))
+        if len(rows) and self.groups:
+            block = X[rows]
+            ambiguous = knn_impute(
+                block, *self.kernel_reference, *self.kernel_groups, self.col_mean, self.k
+            )
+            X[rows] = block
+            tied = rows[ambiguous]
+            X[tied] = self.transform_like_sklearn(original[tied])
+        if len(rows) and (~self.valid).any():
+            X[np.ix_(rows, np.flatnonzero(~self.valid))] = 0.0  # keep_empty_features=True
+        return X
+
+    def transform_like_sklearn(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`transform` through scikit-learn's ``nan_euclidean_distances`` and
+        ``argpartition`` (the rows whose neighbours tie; the reference of the tests)."""
         X = np.array(X, dtype=np.float64, copy=True)
         missing = np.isnan(X)
         rows = np.flatnonzero(missing[:, self.valid].any(axis=1))
@@ -71,6 +97,25 @@ class _KnnReference:
         if len(rows) and (~self.valid).any():
             X[np.ix_(rows, np.flatnonzero(~self.valid))] = 0.0  # keep_empty_features=True
         return X
+
+
+def _flattened(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple:
+    """Donor groups as flat arrays with start offsets, as :func:`knn_impute` takes them."""
+
+    def starts(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+
+    columns = [cols.astype(np.int64) for cols, _, _ in groups]
+    donors = [d.astype(np.int64) for _, d, _ in groups]
+    values = [np.ascontiguousarray(v, dtype=np.float64).reshape(-1) for _, _, v in groups]
+    return (
+        np.concatenate(columns),
+        starts(columns),
+        np.concatenate(donors),
+        starts(donors),
+        np.concatenate(values),
+        starts(values),
+    )
 
 
 class MatrixImputer:

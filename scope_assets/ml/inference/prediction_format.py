@@ -1,8 +1,9 @@
 """SCoPe's prediction files, the one statement of their format: written and checked from here.
 
 ``_id, [obj_id], Gaia_EDR3___id, AllWISE___id, PS1_DR1___id, ra, dec, period, field, ccd, quad,
-[filter], <tag>_<alg>…`` with these types; survey ids are 0 when missing (never null), ``_id``
-is unique, scores lie in [0, 1] and are rounded to 2 decimals (spec/scope-pipeline.md §3).
+[filter], <tag>_<alg>…`` with SCoPe's types (``field``, ``ccd``, ``quad`` float64; scores float32
+rounded to 2 decimals in float32, as SCoPe 0.9.5 writes them); survey ids are 0 when missing
+(never null), ``_id`` is unique, scores lie in [0, 1] (spec/scope-pipeline.md §3).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from scope_assets.io.table_formats import META_KEY, attrs_to_json
 from scope_assets.ml.backends.registry import ALGORITHMS
 
 SURVEY_ID_COLUMNS = ["Gaia_EDR3___id", "AllWISE___id", "PS1_DR1___id"]
-SCORE_TYPE = pa.float64()
+SCORE_TYPE = pa.float32()
 
 
 def descriptive_fields(with_obj_id: bool, with_filter: bool) -> list[pa.Field]:
@@ -27,8 +28,7 @@ def descriptive_fields(with_obj_id: bool, with_filter: bool) -> list[pa.Field]:
     if with_obj_id:
         fields.append(pa.field("obj_id", pa.string()))
     fields += [pa.field(c, pa.int64()) for c in SURVEY_ID_COLUMNS]
-    fields += [pa.field(c, pa.float64()) for c in ("ra", "dec", "period")]
-    fields += [pa.field(c, pa.int64()) for c in ("field", "ccd", "quad")]
+    fields += [pa.field(c, pa.float64()) for c in ("ra", "dec", "period", "field", "ccd", "quad")]
     if with_filter:
         fields.append(pa.field("filter", pa.int64()))
     return fields
@@ -41,6 +41,16 @@ def prediction_schema(
     fields = descriptive_fields(with_obj_id, with_filter)
     fields += [pa.field(c, SCORE_TYPE) for c in score_columns]
     return pa.schema(fields, metadata={META_KEY: attrs_to_json(attrs).encode()})
+
+
+def score_array(scores: np.ndarray) -> pa.Array:
+    """A score column as SCoPe writes it: float32, rounded to 2 decimals in float32."""
+    return pa.array(np.round(np.asarray(scores).astype(np.float32), 2), SCORE_TYPE)
+
+
+def _rounded(values: np.ndarray) -> bool:
+    as_written = values.astype(np.float32)
+    return bool(np.array_equal(as_written, np.round(as_written, 2)))
 
 
 def split_score_column(name: str) -> tuple[str, str] | None:
@@ -82,7 +92,7 @@ def _score_problems(name: str, column: pa.ChunkedArray) -> list[str]:
     problems = []
     if len(values) and (values.min() < 0 or values.max() > 1):
         problems.append(f"scores of {name!r} outside [0, 1]")
-    if not np.allclose(values, np.round(values, 2), atol=1e-9):
+    if not _rounded(values):
         problems.append(f"scores of {name!r} not rounded to 2 decimals")
     return problems
 

@@ -23,6 +23,19 @@ DEFAULT_BATCH_SIZE = 100_000
 """Input rows per output row group."""
 
 
+def _pattern_codes(missing: np.ndarray) -> np.ndarray:
+    """Each row's missing-feature pattern as integers (63 columns per uint64 word): sorting
+    these is much faster than sorting the boolean rows."""
+    words = [
+        (
+            missing[:, j : j + 63].astype(np.uint64)
+            << np.arange(min(63, missing.shape[1] - j), dtype=np.uint64)
+        ).sum(axis=1)
+        for j in range(0, missing.shape[1], 63)
+    ] or [np.zeros(len(missing), dtype=np.uint64)]
+    return words[0] if len(words) == 1 else np.column_stack(words)
+
+
 class FlagWriter:
     """Streams ``{"<_id>": [missing features], ...}`` to a file, one entry per line."""
 
@@ -34,9 +47,15 @@ class FlagWriter:
 
     def write(self, ids: np.ndarray, missing: np.ndarray) -> None:
         """One entry per id; ``missing``: (rows, ``names``) mask of missing features."""
-        entries = np.full(len(ids), "[]", dtype=object)
-        for r in np.flatnonzero(missing.any(axis=1)):
-            entries[r] = json.dumps([self.names[j] for j in np.flatnonzero(missing[r])])
+        if not len(ids):
+            return
+        # one JSON list per pattern of missing features (a survey's columns go missing together)
+        codes, inverse = np.unique(_pattern_codes(missing), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        example = np.zeros(len(codes), dtype=np.int64)  # a row of each pattern
+        example[inverse] = np.arange(len(ids))
+        lists = [json.dumps([self.names[j] for j in np.flatnonzero(missing[r])]) for r in example]
+        entries = np.array(lists, dtype=object)[inverse]
         parts = [f'"{i}": {e}' for i, e in zip(ids.tolist(), entries, strict=True)]
         if parts:
             self.handle.write(("\n" if self.first else ",\n") + ",\n".join(parts))

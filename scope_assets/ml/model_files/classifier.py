@@ -50,6 +50,13 @@ class Classifier:
         return self.scaler.transform(values).astype(np.float32)
 
 
+def read_model(algorithm: str, path: Path, params_path: Path | None = None) -> Any:
+    """A model file read with its algorithm's backend (inputs not yet checked)."""
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist")
+    return backend_for(algorithm).read(path, params_path)
+
+
 def load_classifier(
     tag: str,
     algorithm: str,
@@ -60,12 +67,14 @@ def load_classifier(
     layout: str,
     manifest: ModelManifest | None = None,
     params_path: Path | None = None,
+    model: Any = None,
 ) -> Classifier:
-    """Read a model file with its algorithm's backend (inputs checked against ``features``)."""
+    """A classifier of a model file (``model``: the file already read by :func:`read_model`),
+    its inputs checked against ``features``."""
     backend = backend_for(algorithm)
-    if not path.exists():
-        raise ModelError(f"model file {path} does not exist")
-    model = backend.load(path, features, params_path)
+    if model is None:
+        model = read_model(algorithm, path, params_path)
+    backend.check_inputs(model, features, path)
     return Classifier(
         tag=tag,
         algorithm=algorithm,

@@ -6,18 +6,25 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scope_assets.config import ScopeConfig
-from scope_assets.features.imputation import ImputationReference, build_imputation_reference
+from scope_assets.features.imputation import ImputationReference
 from scope_assets.ml.model_errors import ModelError
 from scope_assets.ml.model_files.classifier import Classifier
 from scope_assets.ml.model_files.manifest import MANIFEST_NAME
-from scope_assets.ml.model_files.project_layout import class_order, find_model_dirs, load_model_dir
+from scope_assets.ml.model_files.project_layout import (
+    class_order,
+    find_model_dirs,
+    load_model_dir,
+    load_models,
+)
 from scope_assets.ml.model_files.scaling import FeatureStats
 from scope_assets.ml.model_files.scope_layout import (
     SCOPE_TIME_TAG,
     load_scope_model_file,
+    load_scope_models,
     newest_scope_model_file,
     read_training_set,
     scope_feature_stats,
+    scope_imputation,
 )
 
 
@@ -46,13 +53,12 @@ class _ScopeInputs:
     def build(self) -> None:
         if self.stats is not None or (self.training_set is None and self.feature_stats is None):
             return
+        frame = read_training_set(self.training_set) if self.training_set is not None else None
         self.stats = scope_feature_stats(
-            self.config, training_set=self.training_set, feature_stats=self.feature_stats
+            self.config, training_set=frame, feature_stats=self.feature_stats
         )
-        if self.training_set is not None:
-            self.imputation = build_imputation_reference(
-                read_training_set(self.training_set), self.config, source=str(self.training_set)
-            )
+        if frame is not None:
+            self.imputation = scope_imputation(frame, self.config, self.training_set)
 
 
 def load_model_paths(
@@ -115,4 +121,33 @@ def group_model_paths(
     raise ModelError(
         f"no {algorithm} model group {group!r}: neither {root / algorithm / group} nor "
         f"{scope_dir} exists"
+    )
+
+
+def load_group(
+    models_root: str | Path,
+    algorithm: str,
+    group: str,
+    config: ScopeConfig,
+    *,
+    tags: list[str] | None = None,
+    training_set: str | Path | None = None,
+    feature_stats: Mapping[str, Mapping[str, float]] | None = None,
+    scale_features: str | None = "min_max",
+) -> list[Classifier]:
+    """The models of a group: ``<root>/<alg>/<group>/`` (this project's layout, which carries its
+    own statistics), else SCoPe's ``<root>/models_<alg>/<group>/`` scaled and imputed from
+    ``training_set`` / ``feature_stats``."""
+    root = Path(models_root)
+    if (root / algorithm / group).is_dir():
+        return load_models(root, algorithm, group, tags=tags, config=config)
+    return load_scope_models(
+        root,
+        algorithm,
+        group,
+        config,
+        tags=tags,
+        training_set=training_set,
+        feature_stats=feature_stats,
+        scale_features=scale_features,
     )

@@ -1,4 +1,8 @@
-"""Where the models live: the one resolution of the models root (resource and every CLI)."""
+"""Where the models live: the one resolution of the models root (resource and every CLI).
+
+A models root holds groups in this project's layout (``<root>/<alg>/<group>/``), SCoPe's
+(``<root>/models_<alg>/<group>/``, SCoPe's working directory), or both.
+"""
 
 from __future__ import annotations
 
@@ -17,3 +21,16 @@ def resolve_models_root(explicit: str | os.PathLike[str] | None = None) -> Path:
         return Path(explicit).resolve()
     env = os.environ.get(MODELS_DIR_ENV)
     return Path(env).resolve() if env else REPOSITORY_MODELS_DIR
+
+
+def scope_workdir_models_root(
+    explicit: str | os.PathLike[str] | None, algorithm: str, group: str | None
+) -> Path:
+    """:func:`resolve_models_root`, except that with neither ``explicit`` nor the environment
+    set, SCoPe's working directory is the root when it holds ``models_<alg>/<group>`` (where
+    SCoPe keeps a group)."""
+    cwd = Path.cwd()
+    if not explicit and not os.environ.get(MODELS_DIR_ENV) and group:
+        if (cwd / f"models_{algorithm}" / group).is_dir():
+            return cwd
+    return resolve_models_root(explicit)

@@ -1,10 +1,12 @@
 """SCoPe's own model files: ``<root>/models_<alg>/<group>/<tag>/<tag>.<YYYYmmdd_HHMMSS>.*``.
 
 The newest file per tag is used (``.json`` booster + ``.params``, or a Keras 2 ``.h5``). SCoPe
-stores no statistics with its models: the feature order is the class's feature set from the
-config, scaling statistics come from a SCoPe training set (nan-aware statistics of the whole raw
-set, as SCoPe computes them) or a config-style ``feature_stats`` mapping, and imputation uses a
-reference built from that training set when one is given.
+stores no statistics with its models: the input order is what the file stores (a booster's
+``feature_names``), else the class's feature set in the config's order (SCoPe's own
+``config.yaml`` keeps SCoPe's order, :mod:`scope_assets.config.scope_yaml`); scaling statistics
+come from a SCoPe training set (nan-aware statistics of the whole raw set, as SCoPe computes
+them) or a config-style ``feature_stats`` mapping, and imputation uses a reference built from
+that training set (read once) when one is given.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from scope_assets.features.imputation import (
 )
 from scope_assets.ml.backends.registry import backend_for
 from scope_assets.ml.model_errors import ModelError
-from scope_assets.ml.model_files.classifier import Classifier, load_classifier
+from scope_assets.ml.model_files.classifier import Classifier, load_classifier, read_model
 from scope_assets.ml.model_files.project_layout import class_order
 from scope_assets.ml.model_files.scaling import FeatureStats, Scaler
 
@@ -74,7 +76,8 @@ def scope_feature_stats(
         df = read_training_set(training_set)
         present = [c for c in columns if c in df.columns]
         if not present:
-            raise ModelError(f"training set {training_set!r} has none of the feature columns")
+            where = "" if isinstance(training_set, pd.DataFrame) else f" {training_set}"
+            raise ModelError(f"training set{where} has none of the feature columns")
         return FeatureStats.from_frame(df, present)
     if feature_stats is not None:
         return FeatureStats.from_mapping(feature_stats, columns, config.period_suffix)
@@ -100,20 +103,24 @@ def load_scope_model_file(
             f"{path}: SCoPe models store no scaling statistics; give a SCoPe training set "
             "(--training-set) or a feature_stats mapping (--feature-stats), or --scale-features none"
         )
-    features = config.class_columns(tag)
+    backend = backend_for(algorithm)
+    params = path.with_suffix(backend.scope_params_suffix) if backend.scope_params_suffix else None
+    model = read_model(algorithm, path, params)
+    features = backend.scope_input_order(model, config.class_columns(tag), path)
     scaler = Scaler.build(features, stats, scale_features)
-    suffix = backend_for(algorithm).scope_params_suffix
-    params = path.with_suffix(suffix) if suffix else None
     return load_classifier(
-        tag, algorithm, features, path, scaler, imputation, "scope", None, params
+        tag, algorithm, features, path, scaler, imputation, "scope", None, params, model
     )
 
 
-def _scope_imputation(training_set: str | Path | pd.DataFrame, config: ScopeConfig):
-    source = "" if isinstance(training_set, pd.DataFrame) else str(training_set)
+def scope_imputation(
+    frame: pd.DataFrame, config: ScopeConfig, source: str | Path | pd.DataFrame
+) -> ImputationReference:
+    """The imputation reference of a SCoPe training set ``frame`` read from ``source``."""
+    name = "" if isinstance(source, pd.DataFrame) else str(source)
     try:
         return build_imputation_reference(
-            read_training_set(training_set), config, source=f"SCoPe training set {source}".strip()
+            frame, config, source=f"SCoPe training set {name}".strip()
         )
     except ImputationError as exc:
         raise ModelError(f"training set: {exc}") from None
@@ -145,8 +152,9 @@ def load_scope_models(
         order = class_order(list(tag_dirs), config)
     if not order:
         raise ModelError(f"no SCoPe {algorithm} models in {group_dir}")
-    stats = scope_feature_stats(config, training_set=training_set, feature_stats=feature_stats)
-    imputation = _scope_imputation(training_set, config) if training_set is not None else None
+    frame = read_training_set(training_set) if training_set is not None else None
+    stats = scope_feature_stats(config, training_set=frame, feature_stats=feature_stats)
+    imputation = scope_imputation(frame, config, training_set) if frame is not None else None
     return [
         load_scope_model_file(
             newest_scope_model_file(tag_dirs[t], algorithm),
