@@ -165,6 +165,7 @@ def test_prediction_asset_scores_a_scope_model_group_like_the_cli(
     ``run-inference --group-name anchor`` writes there."""
     import dagster as dg
 
+    from resources.execution import ExecutionResource
     from resources.storage import StorageResource
     from scope_assets.defs.ml_assets import dnn_predictions, xgb_predictions
     from scope_assets.io import DataLayout
@@ -182,7 +183,7 @@ def test_prediction_asset_scores_a_scope_model_group_like_the_cli(
     result = dg.materialize(
         [asset],
         partition_key=str(FIELD),
-        resources={"storage": storage},
+        resources={"storage": storage, "execution": ExecutionResource()},
         run_config={"ops": {asset.key.path[-1]: {"config": {"group": "anchor"}}}},
         instance=dg.DagsterInstance.ephemeral(),
     )
