@@ -87,7 +87,7 @@ def test_specific_ids_chain_from_a_gcn_event(fritz_env, gcn_sky, tmp_path, capsy
 
 def test_run_inference_names_the_missing_specific_ids_file(tmp_path, capsys):
     status = run_inference_main(["--field", "x_specific_ids", "--data-dir", str(tmp_path)])
-    assert status == 1
+    assert status == 2
     err = capsys.readouterr().err
     assert "gen_features_x_specific_ids.parquet" in err
     assert "generate-features --doSpecificIDs" in err
@@ -97,7 +97,7 @@ def test_combine_preds_dateobs_reads_the_event_field(tmp_path, capsys):
     status = combine_preds_main(
         ["--merge-dnn-xgb", "--dateobs", "2026-11-30T12:00:00", "--data-dir", str(tmp_path)]
     )
-    assert status == 1
+    assert status == 2
     assert "field_2026-11-30T12-00-00_specific_ids" in capsys.readouterr().err
 
 

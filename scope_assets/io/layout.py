@@ -154,7 +154,7 @@ class DataLayout:
         return self.preds_dir(algorithm, field) / f"{field_dirname(field)}_flagged.json"
 
     def combined_dir(self, dirname: str = "preds_dnn_xgb") -> Path:
-        return self.root / safe_name(dirname, "directory")
+        return path_inside(self.root, dirname, "directory")
 
     def combined_file(self, field: int | str, dirname: str = "preds_dnn_xgb") -> Path:
         return self.combined_dir(dirname) / f"{field_dirname(field)}.parquet"
