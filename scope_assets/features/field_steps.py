@@ -147,7 +147,7 @@ def read_field_features(
 ) -> pd.DataFrame:
     """All feature files of a field (only ``columns`` if given), concatenated (attrs of the first
     file)."""
-    frames = [read_parquet(f, columns) for f in _feature_files(field, layout)]
+    frames = [read_parquet(f, columns=columns) for f in _feature_files(field, layout)]
     df = pd.concat(frames, ignore_index=True)
     df.attrs = frames[0].attrs
     return df
