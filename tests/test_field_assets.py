@@ -55,7 +55,7 @@ def test_chain_succeeds_and_reports_metadata(small_field):
         metadata = result.asset_materializations_for_node(name)[0].metadata
         assert metadata["dagster/row_count"].value > 0, name
     ids_meta = result.asset_materializations_for_node("quad_ids")[0].metadata
-    assert ids_meta["path"].value == str(layout.ids_file(FIELD))
+    assert root / ids_meta["path"].value == layout.ids_file(FIELD)
     checks = result.get_asset_check_evaluations()
     assert {c.check_name for c in checks} == {
         "features_have_expected_columns",
