@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint check-defs models bench-features bench-inference clean-data
+.PHONY: install demo test lint check-defs models fields bench-features bench-inference clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/dagster definitions validate -f definitions.py
 	$(BIN)/pytest -q
+
+# The field pipeline over a list of fields, one run each, without webserver or daemon (the runs
+# show in `dagster dev` afterwards): make fields FIELDS="297 298"; add fields with scope-sim.
+fields: install
+	for f in $(FIELDS); do \
+		$(BIN)/dg launch --job field_pipeline --partition $$f -f definitions.py || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from conftest_operate import FAST_CONFIG
 
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
@@ -18,13 +19,6 @@ from scope_assets.io import DataLayout, read_parquet, write_parquet
 from scope_assets.sim import simulate_field
 
 FIELD = 296
-FAST_CONFIG = """\
-feature_generation:
-  max_freq: 12.0
-  samples_per_peak: 3
-  top_n_periods: 10
-  batch_size: 40
-"""
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from dagster._serdes import serialize_value
 
 from resources.storage import StorageResource
 from scope_assets.defs.definitions import build_definitions
+from scope_assets.defs.launching import latest_materialization
 from scope_assets.defs.metadata import THUMBNAIL_MAX_BYTES
 from scope_assets.defs.versions import manifest_fingerprints
 from scope_assets.lightcurves.archive import LocalArchive
@@ -20,17 +21,6 @@ from scope_assets.ml.labels import DEMO_GROUP, DEMO_TAGS
 
 FIELD_RUN_MAX_EVENT_BYTES = 300_000
 """Event-log bytes of one field run (0.6 MB with inline full-size plots, ~0.2 MB now)."""
-
-
-def _latest(instance, asset: str, partition: str | None = None):
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None
-        ),
-        limit=1,
-        ascending=False,
-    ).records
-    return records[0].asset_materialization
 
 
 def test_one_backfill_of_field_pipeline_over_every_field(tiny_demo):
@@ -62,23 +52,25 @@ def test_committed_models_are_recorded_with_their_manifest_fingerprint(tiny_demo
         fingerprints = manifest_fingerprints(models_root, algorithm, DEMO_GROUP)
         assert set(fingerprints) == set(DEMO_TAGS)
         for tag, fingerprint in fingerprints.items():
-            event = _latest(instance, f"{algorithm}_models", tag)
+            event = latest_materialization(instance, f"{algorithm}_models", tag)
             assert event.tags["dagster/data_version"] == fingerprint
 
 
 def test_metadata_paths_are_relative_to_the_data_root(tiny_demo):
     instance = tiny_demo.instance()
     for asset in ("quad_ids", "light_curves", "features", "imputed_features"):
-        path = _latest(instance, asset, TINY_FIELDS[0]).metadata["path"].value
+        path = latest_materialization(instance, asset, TINY_FIELDS[0]).metadata["path"].value
         assert not path.startswith("/") and (tiny_demo.root / path).exists(), path
-    meta = _latest(instance, "dnn_xgb_comparison", TINY_FIELDS[1]).metadata
+    meta = latest_materialization(instance, "dnn_xgb_comparison", TINY_FIELDS[1]).metadata
     assert (tiny_demo.root / meta["dnn_xgb_histograms_png"].value).is_file()
-    meta = _latest(instance, "training_stats").metadata
+    meta = latest_materialization(instance, "training_stats").metadata
     assert (tiny_demo.root / meta["stats_csv"].value).is_file()
 
 
 def test_plots_are_small_thumbnails_beside_the_full_image(tiny_demo):
-    meta = _latest(tiny_demo.instance(), "dnn_xgb_comparison", TINY_FIELDS[0]).metadata
+    meta = latest_materialization(
+        tiny_demo.instance(), "dnn_xgb_comparison", TINY_FIELDS[0]
+    ).metadata
     for name in ("dnn_xgb_histograms", "dnn_xgb_heatmaps"):
         markdown = meta[f"{name}_preview"].value
         encoded = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", markdown).group(1)

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
-DEMO_SKY = {296: 400, 297: 80, 298: 80}
+DEMO_SKY = {296: 400, 297: 60, 298: 60}
 """Light curves per demo field: a few minutes of SCoPe-grid period search on 2 cores."""
-SMALL_FIELD = 80
+SMALL_FIELD = 60
 SUMMARY_ASSETS = ("light_curves", "features", "combined_predictions")
 
 
@@ -49,26 +49,15 @@ def _build_sky(archive: Path, sizes: dict[int, int]) -> None:
             add_field(archive, field, n_sources=n_sources, progress=bar.update)
 
 
-def _latest(instance, asset: str, partition: str | None = None):
-    import dagster as dg
-
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None
-        ),
-        limit=1,
-        ascending=False,
-    ).records
-    return records[0].asset_materialization if records else None
-
-
 def _field_line(instance, run) -> str:
+    from scope_assets.defs.launching import latest_materialization
+
     field = run.tags.get("dagster/partition", "?")
     rows = []
     for asset in SUMMARY_ASSETS:
-        event = _latest(instance, asset, field)
+        event = latest_materialization(instance, asset, field)
         rows.append(event.metadata["dagster/row_count"].value if event else "-")
-    comparison = _latest(instance, "dnn_xgb_comparison", field)
+    comparison = latest_materialization(instance, "dnn_xgb_comparison", field)
     agreement = "-"
     if comparison:
         by_class = comparison.metadata["agreement_by_class"].value
@@ -80,8 +69,10 @@ def _field_line(instance, run) -> str:
 def _print_paths(instance, assets: list[str], partition: str | None) -> None:
     import dagster as dg
 
+    from scope_assets.defs.launching import latest_materialization
+
     for asset in assets:
-        event = _latest(instance, asset, partition)
+        event = latest_materialization(instance, asset, partition)
         for name, value in event.metadata.items() if event else []:
             if isinstance(value, dg.PathMetadataValue):
                 print(f"  {asset:<24} {name:<26} {value.value}")

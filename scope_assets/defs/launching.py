@@ -129,3 +129,17 @@ def backfill_runs(instance: dg.DagsterInstance, backfill_id: str) -> list[dg.Dag
     """The runs of a backfill, oldest first."""
     runs = instance.get_runs(dg.RunsFilter(tags=dg.DagsterRun.tags_for_backfill_id(backfill_id)))
     return sorted(runs, key=lambda run: run.tags.get("dagster/partition", ""))
+
+
+def latest_materialization(
+    instance: dg.DagsterInstance, asset: str, partition: str | None = None
+) -> dg.AssetMaterialization | None:
+    """The latest materialization of ``asset`` (of one partition if given), or None."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None
+        ),
+        limit=1,
+        ascending=False,
+    ).records
+    return records[0].asset_materialization if records else None
