@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Superseded `dagster` CLI commands print a SupersessionWarning before any project code loads.
+QUIET_DAGSTER := PYTHONWARNINGS=ignore::dagster_shared.utils.warnings.SupersessionWarning
 
 .PHONY: install demo test lint check-defs models fields bench-features bench-inference clean-data
 
@@ -19,7 +21,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/dagster definitions validate -f definitions.py
+	$(QUIET_DAGSTER) $(BIN)/dagster definitions validate -f definitions.py
 	$(BIN)/pytest -q
 
 # The field pipeline over a list of fields, one run each, without webserver or daemon (the runs
