@@ -3,8 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Superseded `dagster` CLI commands print a SupersessionWarning before any project code loads.
+QUIET_DAGSTER := PYTHONWARNINGS=ignore::dagster_shared.utils.warnings.SupersessionWarning
 
-.PHONY: install demo test lint check-defs models bench-features bench-inference clean-data
+.PHONY: install demo test lint check-defs models fields bench-features bench-inference clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +21,15 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/dagster definitions validate -f definitions.py
+	$(QUIET_DAGSTER) $(BIN)/dagster definitions validate -f definitions.py
 	$(BIN)/pytest -q
+
+# The field pipeline over a list of fields, one run each, without webserver or daemon (the runs
+# show in `dagster dev` afterwards): make fields FIELDS="297 298"; add fields with scope-sim.
+fields: install
+	for f in $(FIELDS); do \
+		$(BIN)/dg launch --job field_pipeline --partition $$f -f definitions.py || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

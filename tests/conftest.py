@@ -1,1 +1,1 @@
-pytest_plugins = ["conftest_emulator"]
+pytest_plugins = ["conftest_emulator", "conftest_operate"]

@@ -58,6 +58,11 @@ def _path(metadata, key) -> Path:
     return Path(metadata[key].value)
 
 
+def _data_path(env, metadata, key) -> Path:
+    """A report path: metadata paths of the report assets are relative to the data root."""
+    return env["layout"].root / metadata[key].value
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("defs")
@@ -153,8 +158,8 @@ def test_training_prediction_and_report_assets(env):
         assert _path(meta, "path") == env["layout"].combined_file(field)
         assert meta["dagster/row_count"].value == 300
         meta = _meta(result, "dnn_xgb_comparison")
-        assert _path(meta, "dnn_xgb_histograms_png").exists()
-        assert _path(meta, "dnn_xgb_heatmaps_png").exists()
+        assert _data_path(env, meta, "dnn_xgb_histograms_png").exists()
+        assert _data_path(env, meta, "dnn_xgb_heatmaps_png").exists()
         assert set(meta["agreement_by_class"].value) == set(TAGS)
         assert "data:image/png;base64" in meta["dnn_xgb_heatmaps_preview"].value
 
@@ -170,13 +175,13 @@ def test_training_prediction_and_report_assets(env):
     assert all(0 <= v <= 1 for v in meta["agreement_by_class"].value.values())
     meta = _meta(result, "training_stats")
     for key in ("label_distribution_png", "recall_precision_png", "stats_csv"):
-        assert _path(meta, key).exists()
+        assert _data_path(env, meta, key).exists()
     assert meta["n_models"].value == 4
     for alg in ("xgb", "dnn"):
         assert len(list((env["layout"].root / f"{alg}_stats").glob("*_stats.json"))) == 2
     meta = _meta(result, "feature_importance")
-    assert _path(meta, "top_features_png").exists() and meta["n_classifiers"].value == 2
-    assert all(Path(p).exists() for p in meta["importance_files"].value)
+    assert _data_path(env, meta, "top_features_png").exists() and meta["n_classifiers"].value == 2
+    assert all((env["layout"].root / p).exists() for p in meta["importance_files"].value)
 
 
 def test_definitions_load_with_the_field_assets():

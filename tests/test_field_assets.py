@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from conftest_operate import FAST_CONFIG
 
 from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
@@ -19,13 +20,6 @@ from scope_assets.io import DataLayout, read_parquet, write_parquet
 from scope_assets.sim import simulate_field
 
 FIELD = 296
-FAST_CONFIG = """\
-feature_generation:
-  max_freq: 12.0
-  samples_per_peak: 3
-  top_n_periods: 10
-  batch_size: 40
-"""
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,7 @@ def test_chain_succeeds_and_reports_metadata(small_field):
         metadata = result.asset_materializations_for_node(name)[0].metadata
         assert metadata["dagster/row_count"].value > 0, name
     ids_meta = result.asset_materializations_for_node("quad_ids")[0].metadata
-    assert ids_meta["path"].value == str(layout.ids_file(FIELD))
+    assert root / ids_meta["path"].value == layout.ids_file(FIELD)
     checks = result.get_asset_check_evaluations()
     assert {c.check_name for c in checks} == {
         "features_have_expected_columns",

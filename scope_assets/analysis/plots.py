@@ -1,8 +1,7 @@
-"""Matplotlib (Agg backend) helpers: atomic PNG files and small inline previews for metadata."""
+"""Matplotlib (Agg backend) helpers: atomic PNG files and small thumbnails for metadata."""
 
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 
@@ -13,8 +12,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from scope_assets.io import atomic_path  # noqa: E402
-
-PREVIEW_MAX_BYTES = 200_000
 
 
 def grid(n_panels: int, ncols: int = 3, panel: tuple[float, float] = (3.6, 3.0)):
@@ -44,14 +41,23 @@ def save_png(fig, path: str | Path, dpi: int = 90) -> Path:
     return path
 
 
-def png_markdown(path: str | Path, title: str = "", max_bytes: int = PREVIEW_MAX_BYTES) -> str:
-    """Markdown showing the PNG inline (base64) when small enough, else a link to the file."""
-    path = Path(path)
-    data = path.read_bytes()
-    if len(data) > max_bytes:
-        return f"**{title}**: `{path}` ({len(data) // 1024} kB)\n"
-    encoded = base64.b64encode(data).decode()
-    return f"**{title}**\n\n![{title}](data:image/png;base64,{encoded})\n"
+def thumbnail_png(path: str | Path, width: int, max_bytes: int) -> bytes:
+    """A downscaled, palette PNG of the image at ``path``: at most ``width`` pixels wide and,
+    shrinking further if needed, at most ``max_bytes`` long (for inline previews)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+    while True:
+        scale = min(1.0, width / image.width)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        small = image.resize(size, Image.Resampling.LANCZOS).quantize(colors=64)
+        buffer = io.BytesIO()
+        small.save(buffer, format="PNG", optimize=True)
+        data = buffer.getvalue()
+        if len(data) <= max_bytes or width <= 64:
+            return data
+        width = int(width * 0.8)
 
 
 def figure_bytes(fig, dpi: int = 72) -> bytes:

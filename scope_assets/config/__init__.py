@@ -35,6 +35,8 @@ class FeatureSpec(_Strict):
     dtype: Literal["float", "Int64", "int", "str"] = "float"
     periodic: bool = False
     impute_strategy: ImputeStrategy = "none"
+    description: str = ""
+    """What the feature measures (column descriptions in the Dagster UI)."""
 
 
 class FeatureSets(_Strict):

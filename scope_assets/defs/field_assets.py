@@ -5,7 +5,11 @@ import dagster as dg
 from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
-from scope_assets.defs.metadata import counts_markdown, table_metadata
+from scope_assets.defs.metadata import (
+    counts_markdown,
+    data_path,
+    table_metadata,
+)
 from scope_assets.defs.partitions import field_partitions
 from scope_assets.features import field_steps as field_pipeline
 from scope_assets.features import table_checks
@@ -55,7 +59,7 @@ def quad_ids(
     per_quad = ids.groupby(["ccd", "quad"]).size()
     summary = counts_markdown({f"ccd {c} quad {q}": int(n) for (c, q), n in per_quad.items()})
     return dg.MaterializeResult(
-        metadata=table_metadata(layout.ids_file(field), ids[["_id"]], summary)
+        metadata=table_metadata(layout.ids_file(field), ids[["_id"]], summary, root=layout.root)
         | {"n_quadrants": dg.MetadataValue.int(len(per_quad))}
     )
 
@@ -82,7 +86,7 @@ def light_curves(
     )
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(layout.light_curves_file(field))),
+            "path": data_path(layout.root, layout.light_curves_file(field)),
             "dagster/row_count": dg.MetadataValue.int(counts["curves_kept"]),
             "curves_skipped": dg.MetadataValue.int(skipped),
             "summary": dg.MetadataValue.md(counts_markdown(counts)),
@@ -117,10 +121,13 @@ def features(
     missing = table_checks.unimputable_missing(df, config)
     summary = counts_markdown({f"ccd {c} quad {q}": n for (c, q), n in written.items()}, "rows")
     return dg.MaterializeResult(
-        metadata=table_metadata(layout.features_dir(field), df, summary)
+        metadata=_feature_table_metadata(layout, layout.features_dir(field), df, summary)
         | {
             "files": dg.MetadataValue.json(
-                [str(layout.features_file(field, c, q)) for c, q in written]
+                [
+                    data_path(layout.root, layout.features_file(field, c, q)).value
+                    for c, q in written
+                ]
             ),
             "rows_missing_unimputable": dg.MetadataValue.json(missing),
         }
@@ -149,14 +156,22 @@ def imputed_features(
         | {f"missing {c}": n for c, n in summary.missing_before.items()}
     )
     return dg.MaterializeResult(
-        metadata=table_metadata(layout.imputed_features_file(field), imputed, md)
+        metadata=_feature_table_metadata(layout, layout.imputed_features_file(field), imputed, md)
         | {
             "rows_dropped": dg.MetadataValue.int(summary.rows_dropped),
             "reference_source": dg.MetadataValue.text(summary.reference_source),
             "reference_fingerprint": dg.MetadataValue.text(summary.reference_fingerprint),
-            "reference_path": dg.MetadataValue.path(str(layout.imputation_reference_file(field))),
+            "reference_path": data_path(layout.root, layout.imputation_reference_file(field)),
         }
     )
+
+
+def _feature_table_metadata(layout, path, df, summary: str) -> dict:
+    """Path (relative), rows and columns; the column schema with descriptions is definition
+    metadata (``asset_policies``), not repeated in every materialization."""
+    metadata = table_metadata(path, df, summary, root=layout.root)
+    del metadata["dagster/column_schema"]
+    return metadata | {"n_columns": dg.MetadataValue.int(df.shape[1])}
 
 
 def _check_result(

@@ -1,5 +1,5 @@
 """Report assets (thin wrappers over ``scope_assets.analysis``): PNG files under the data root
-plus the numbers and inline images in Dagster metadata.
+plus the numbers and thumbnails in Dagster metadata.
 
 - ``training_stats``: label distribution (from the training set, else from the models'
   manifests), per-class statistics (val/test) of every model, SCoPe's
@@ -13,6 +13,7 @@ plus the numbers and inline images in Dagster metadata.
 import dagster as dg
 
 from resources.storage import StorageResource
+from scope_assets.defs.metadata import data_path, image_metadata
 from scope_assets.defs.ml_assets import (
     _md_table,
     combined_predictions,
@@ -31,16 +32,6 @@ class ReportConfig(dg.Config):
     group: str = DEMO_GROUP
     set_name: str = "test"
     top_n: int = 3
-
-
-def _image(path) -> dict:
-    from scope_assets.analysis.plots import png_markdown
-
-    name = path.stem
-    return {
-        f"{name}_png": dg.MetadataValue.path(str(path)),
-        f"{name}_preview": dg.MetadataValue.md(png_markdown(path, name)),
-    }
 
 
 @dg.asset(
@@ -71,11 +62,12 @@ def training_stats(
     stats.attrs = {"group": config.group, "models_root": str(models_root)}
     write_csv(stats, out_dir / "training_stats.csv", metadata=True)
     labels, label_source = _label_counts(layout, models_root, config.group, threshold)
-    metadata = _image(
-        plot_label_distribution(labels, out_dir / "label_distribution.png", threshold)
+    root = layout.root
+    metadata = image_metadata(
+        root, plot_label_distribution(labels, out_dir / "label_distribution.png", threshold)
     )
-    metadata |= _image(
-        plot_recall_precision(stats, out_dir / "recall_precision.png", config.set_name)
+    metadata |= image_metadata(
+        root, plot_recall_precision(stats, out_dir / "recall_precision.png", config.set_name)
     )
     copied = {}
     for algorithm in ("xgb", "dnn"):
@@ -86,13 +78,13 @@ def training_stats(
         except FileNotFoundError as exc:
             context.log.warning(str(exc))
             continue
-        copied[algorithm] = str(assembled.stats_dir)
+        copied[algorithm] = data_path(root, assembled.stats_dir).value
     shown = stats[stats["set"] == config.set_name].drop(columns=["set"])
     metadata |= {
         "label_counts": dg.MetadataValue.json({k: int(v) for k, v in labels.items()}),
         "label_counts_source": dg.MetadataValue.text(label_source),
         "stats_table": dg.MetadataValue.md(_md_table(shown)),
-        "stats_csv": dg.MetadataValue.path(str(out_dir / "training_stats.csv")),
+        "stats_csv": data_path(root, out_dir / "training_stats.csv"),
         "assembled_stats_dirs": dg.MetadataValue.json(copied),
         "n_models": dg.MetadataValue.int(
             int(stats[["tag", "algorithm"]].drop_duplicates().shape[0])
@@ -149,29 +141,32 @@ def feature_importance(
     report_dir = layout.reports_dir / "training"
     write_csv(top, report_dir / "top_features.csv", metadata=True)
     png = plot_top_features(top, report_dir / "top_features.png", len(importances), config.top_n)
+    root = layout.root
     return dg.MaterializeResult(
-        metadata=_image(png)
+        metadata=image_metadata(root, png)
         | {
-            "importance_dir": dg.MetadataValue.path(str(assembled.importance_dir)),
-            "importance_files": dg.MetadataValue.json([str(f) for f in assembled.importance_files]),
+            "importance_dir": data_path(root, assembled.importance_dir),
+            "importance_files": dg.MetadataValue.json(
+                [data_path(root, f).value for f in assembled.importance_files]
+            ),
             "top_features": dg.MetadataValue.md(_md_table(top.head(20))),
-            "top_features_csv": dg.MetadataValue.path(str(report_dir / "top_features.csv")),
+            "top_features_csv": data_path(root, report_dir / "top_features.csv"),
             "n_classifiers": dg.MetadataValue.int(len(importances)),
         }
     )
 
 
-def _comparison_metadata(report) -> dict:
+def _comparison_metadata(root, report) -> dict:
     summary = report.summary
     return (
-        _image(report.histogram_png)
-        | _image(report.heatmap_png)
+        image_metadata(root, report.histogram_png)
+        | image_metadata(root, report.heatmap_png)
         | {
             "agreement": dg.MetadataValue.md(_md_table(summary)),
             "agreement_by_class": dg.MetadataValue.json(
                 {r.tag: round(float(r.agreement), 4) for r in summary.itertuples()}
             ),
-            "summary_json": dg.MetadataValue.path(str(report.summary_json)),
+            "summary_json": data_path(root, report.summary_json),
             "dagster/row_count": dg.MetadataValue.int(report.n_rows),
         }
     )
@@ -189,8 +184,9 @@ def dnn_xgb_comparison(
 ) -> dg.MaterializeResult:
     from scope_assets.analysis.comparison import field_comparison
 
-    report = field_comparison(storage.layout(), int(context.partition_key))
-    return dg.MaterializeResult(metadata=_comparison_metadata(report))
+    layout = storage.layout()
+    report = field_comparison(layout, int(context.partition_key))
+    return dg.MaterializeResult(metadata=_comparison_metadata(layout.root, report))
 
 
 @dg.asset(
@@ -204,10 +200,13 @@ def dnn_xgb_comparison_all(
 ) -> dg.MaterializeResult:
     from scope_assets.analysis.comparison import all_fields_comparison
 
-    report = all_fields_comparison(storage.layout())
+    layout = storage.layout()
+    report = all_fields_comparison(layout)
     context.log.info(f"compared {len(report.sources)} combined catalogues")
+    sources = [data_path(layout.root, s).value for s in report.sources]
     return dg.MaterializeResult(
-        metadata=_comparison_metadata(report) | {"fields": dg.MetadataValue.json(report.sources)}
+        metadata=_comparison_metadata(layout.root, report)
+        | {"fields": dg.MetadataValue.json(sources)}
     )
 
 

@@ -3,8 +3,12 @@
 Archive format ``scope-assets-archive/1`` (written by ``scope-sim``; other tools code against it)::
 
     <archive>/
-      manifest.json   {"format": "scope-assets-archive/1", "fields": [296],
-                       "created_by": "scope-sim <version>", "seed": 42, "n_sources": <light curves>}
+      manifest.json   {"format": "scope-assets-archive/1", "fields": [296, 297],
+                       "created_by": "scope-sim <version>", "seed": <seed of the first field>,
+                       "n_sources": <light curves, all fields>,
+                       "field_info": {"296": {"seed", "n_sources", "id_block",
+                                              "rows": {<shared table>: <rows of this field>}}}}
+                      (field_info is optional: an archive without it holds one field)
       lightcurves/field_<f>/rc_<rcid:02d>.parquet
           one row per light curve, public ZTF data-release schema (LIGHTCURVE_SCHEMA):
           objectid int64 (the 14-digit SCoPe _id), filterid int8 (1 g, 2 r, 3 i), fieldid int32,
@@ -22,6 +26,9 @@ Archive format ``scope-assets-archive/1`` (written by ``scope-sim``; other tools
       alerts/ZTF_alerts.parquet candid int64, objectId str, ra, dec, jd float64, braai float32 (NaN ok)
       truth.parquet             _id, class, period_days (NaN if aperiodic), ra, dec, field, ccd,
                                 quad, filter, mean_mag, amplitude_mag   (simulated archives only)
+
+The shared tables (xmatch/, alerts/, truth) cover every field: one block of rows per field, in
+ascending field order, sized by ``field_info`` (``scope_assets.sim.archive_writer`` adds fields).
 
 ``LocalArchive`` reads such a directory, or a directory of IRSA light-curve files (no manifest;
 ``*.csv`` / ``*.parquet`` with an ``oid`` column, see ``irsa.py``). Light-curve points are

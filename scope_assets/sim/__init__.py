@@ -1,7 +1,7 @@
 """The sky simulator: deterministic synthetic ZTF fields with known variable-star classes.
 
-``simulate_field`` writes a whole archive (light curves, cross-match catalogues, alerts,
-truth); the pieces are reusable for labelled training curves: ``ztf_cadence`` (observing
+``simulate_field`` writes a new archive (light curves, cross-match catalogues, alerts,
+truth), ``add_field`` adds a field to one; the pieces are reusable for labelled training curves: ``ztf_cadence`` (observing
 times), ``simulate_light_curve`` / ``draw_variability`` + ``variability_mag`` (class shapes),
 ``observe`` / ``ztf_mag_error`` (detection, noise, flags). A labelled, observed r-band curve::
 
@@ -23,7 +23,7 @@ from scope_assets.sim.classes import (
     simulate_light_curve,
     variability_mag,
 )
-from scope_assets.sim.simulate_field import DEMO_N_SOURCES, simulate_field
+from scope_assets.sim.simulate_field import DEMO_N_SOURCES, add_field, simulate_field
 from scope_assets.sim.ztf_photometry import Observation, observe, ztf_mag_error
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ClassSpec",
     "Observation",
     "Variability",
+    "add_field",
     "draw_variability",
     "field_centre",
     "observe",

@@ -1,4 +1,7 @@
-"""Simulate one ZTF field into a local archive (format: ``scope_assets.lightcurves.archive``).
+"""Simulate ZTF fields into a local archive (format: ``scope_assets.lightcurves.archive``).
+
+``simulate_field`` writes a new archive holding one field; ``add_field`` adds a field to an
+archive (the shared tables get one block of rows per field: see ``archive_writer``).
 
 ``n_sources`` counts light curves (archive rows), as SCoPe counts Kowalski documents: every
 star has a g and an r light curve and 20 % of them (those bright enough) an i one, each with its
@@ -9,27 +12,28 @@ readout channels) of a synthetic focal-plane layout.
 
 Determinism: every random draw comes from ``numpy.random.default_rng`` streams keyed by
 (seed, field, purpose[, star]), so the same arguments give the same values (and, with the same
-pyarrow, the same bytes). The archive is written to a temporary sibling directory and moved
-into place, so an interrupted run never leaves a half-written archive.
+pyarrow, the same bytes), whatever other fields the archive holds.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from scope_assets.lightcurves.archive import ARCHIVE_FORMAT, MANIFEST_NAME
+from scope_assets.lightcurves.archive import MANIFEST_NAME
 from scope_assets.lightcurves.ids import encode_id
-from scope_assets.lightcurves.raw import HJD_OFFSET, LIGHTCURVE_SCHEMA
+from scope_assets.lightcurves.raw import HJD_OFFSET
+from scope_assets.sim.archive_writer import (
+    FieldTables,
+    add_to_archive,
+    check_can_add,
+    check_new_archive,
+    write_new_archive,
+)
 from scope_assets.sim.cadence import Cadence, field_centre, ztf_cadence
 from scope_assets.sim.catalogs import (
     alert_rows,
@@ -67,50 +71,63 @@ def simulate_field(
     ``progress`` is called with the number of light curves simulated since its last call.
     """
     archive_dir = Path(archive_dir)
-    if n_sources < 1:
-        raise ValueError(f"n_sources must be >= 1, got {n_sources}")
-    if (archive_dir / MANIFEST_NAME).exists() and not overwrite:
-        raise FileExistsError(f"archive {archive_dir} exists; pass overwrite=True to replace it")
-    if (
-        archive_dir.exists()
-        and not (archive_dir / MANIFEST_NAME).exists()
-        and any(archive_dir.iterdir())
-    ):
-        raise FileExistsError(f"{archive_dir} exists and is not an archive; refusing to replace it")
+    _check_n_sources(n_sources)
+    check_new_archive(archive_dir, overwrite)
+    tables = simulate_field_tables(field, n_sources, seed, progress)
+    write_new_archive(archive_dir, tables, overwrite, created_by=f"scope-sim {_version()}")
+    return archive_dir
 
+
+def add_field(
+    archive_dir: Path | str,
+    field: int,
+    n_sources: int = DEMO_N_SOURCES,
+    seed: int = 42,
+    overwrite_field: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Add a simulated field to the archive at ``archive_dir`` (creating it if absent).
+
+    A field already in the archive is refused unless ``overwrite_field``; the other fields'
+    files stay as they are (see ``archive_writer``).
+    """
+    archive_dir = Path(archive_dir)
+    if not (archive_dir / MANIFEST_NAME).exists():
+        return simulate_field(archive_dir, field, n_sources, seed, progress=progress)
+    _check_n_sources(n_sources)
+    check_can_add(archive_dir, field, overwrite_field)
+    add_to_archive(
+        archive_dir, simulate_field_tables(field, n_sources, seed, progress), overwrite_field
+    )
+    return archive_dir
+
+
+def simulate_field_tables(
+    field: int, n_sources: int, seed: int, progress: Callable[[int], None] | None = None
+) -> FieldTables:
+    """Light curves, truth, cross-match catalogues and alerts of one simulated field."""
     centre = field_centre(field)
     cadence = ztf_cadence(_rng(seed, field, _CADENCE), centre[0])
     stars = draw_stars(_rng(seed, field, _STARS), n_sources, centre)
     curves, truth, alert_frames = _observe_stars(stars, cadence, field, seed, progress)
+    jd_range = (cadence.hmjd[0] + HJD_OFFSET, cadence.hmjd[-1] + HJD_OFFSET)
+    alerts = alerts_table(
+        alert_frames,
+        _rng(seed, field, _ALERTS),
+        centre,
+        FIELD_HALF_WIDTH_DEG,
+        jd_range,
+        n_unrelated=max(1, len(stars) // 4),
+    )
+    shared = {"truth.parquet": truth}
+    shared |= {f"xmatch/{name}.parquet": t for name, t in _catalogs(stars, centre, seed, field)}
+    shared["alerts/ZTF_alerts.parquet"] = alerts
+    return FieldTables(field=field, seed=seed, curves=curves, shared=shared)
 
-    staging = archive_dir.parent / f".{archive_dir.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        _write_lightcurves(staging / "lightcurves" / f"field_{field}", curves)
-        _write_table(truth, staging / "truth.parquet")
-        _write_catalogs(staging / "xmatch", stars, centre, seed, field)
-        jd_range = (cadence.hmjd[0] + HJD_OFFSET, cadence.hmjd[-1] + HJD_OFFSET)
-        alerts = alerts_table(
-            alert_frames,
-            _rng(seed, field, _ALERTS),
-            centre,
-            FIELD_HALF_WIDTH_DEG,
-            jd_range,
-            n_unrelated=max(1, len(stars) // 4),
-        )
-        _write_table(alerts, staging / "alerts" / "ZTF_alerts.parquet")
-        manifest = {
-            "format": ARCHIVE_FORMAT,
-            "fields": [field],
-            "created_by": f"scope-sim {_version()}",
-            "seed": seed,
-            "n_sources": len(truth),
-        }
-        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
-        _replace_directory(staging, archive_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return archive_dir
+
+def _check_n_sources(n_sources: int) -> None:
+    if n_sources < 1:
+        raise ValueError(f"n_sources must be >= 1, got {n_sources}")
 
 
 def _rng(seed: int, field: int, purpose: int, *more: int) -> np.random.Generator:
@@ -299,62 +316,11 @@ def _assign_ids(curves: pd.DataFrame, field: int) -> np.ndarray:
     return encode_id(field, rcid // 4 + 1, rcid % 4 + 1, curves["filterid"].to_numpy(), seq)
 
 
-# --------------------------------------------------------------------------- writing
+# --------------------------------------------------------------------------- catalogues
 
 
-def _write_lightcurves(field_dir: Path, curves: pd.DataFrame) -> None:
-    """One Parquet file per readout channel, rows sorted by objectid."""
-    field_dir.mkdir(parents=True)
-    for rcid, group in curves.groupby("rcid", sort=True):
-        group = group.sort_values("objectid")
-        _write_arrow(_lightcurve_table(group), field_dir / f"rc_{int(rcid):02d}.parquet")
-
-
-def _lightcurve_table(group: pd.DataFrame) -> pa.Table:
-    columns = {}
-    for field in LIGHTCURVE_SCHEMA:
-        values = group[field.name]
-        if pa.types.is_list(field.type):
-            offsets = np.zeros(len(group) + 1, dtype=np.int32)
-            np.cumsum([len(v) for v in values], out=offsets[1:])
-            flat = np.concatenate(values.to_list()) if len(group) else np.zeros(0)
-            flat = pa.array(flat.astype(field.type.value_type.to_pandas_dtype()))
-            columns[field.name] = pa.ListArray.from_arrays(pa.array(offsets), flat)
-        else:
-            columns[field.name] = pa.array(values.to_numpy(), type=field.type)
-    return pa.table(columns, schema=LIGHTCURVE_SCHEMA)
-
-
-def _write_catalogs(
-    xmatch_dir: Path, stars: pd.DataFrame, centre: tuple[float, float], seed: int, field: int
-) -> None:
-    catalogs = {
-        "Gaia_EDR3": gaia_catalog(stars, _rng(seed, field, _GAIA), centre, FIELD_HALF_WIDTH_DEG),
-        "AllWISE": allwise_catalog(stars, _rng(seed, field, _WISE), centre, FIELD_HALF_WIDTH_DEG),
-        "PS1_DR1": ps1_catalog(stars, _rng(seed, field, _PS1), centre, FIELD_HALF_WIDTH_DEG),
-    }
-    for name, table in catalogs.items():
-        _write_table(table, xmatch_dir / f"{name}.parquet")
-
-
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame, strings as plain Arrow ``string`` (readable by older tools)."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    fields = [
-        f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema
-    ]
-    _write_arrow(table.cast(pa.schema(fields, metadata=table.schema.metadata)), path)
-
-
-def _write_arrow(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
-
-
-def _replace_directory(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing an old ``target`` only once ``new`` is complete."""
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+def _catalogs(stars: pd.DataFrame, centre: tuple[float, float], seed: int, field: int):
+    """(name, table) of the Gaia, AllWISE and PS1 rows around the field's stars."""
+    yield "Gaia_EDR3", gaia_catalog(stars, _rng(seed, field, _GAIA), centre, FIELD_HALF_WIDTH_DEG)
+    yield "AllWISE", allwise_catalog(stars, _rng(seed, field, _WISE), centre, FIELD_HALF_WIDTH_DEG)
+    yield "PS1_DR1", ps1_catalog(stars, _rng(seed, field, _PS1), centre, FIELD_HALF_WIDTH_DEG)
