@@ -54,13 +54,14 @@ def _meta(result, name):
     return result.asset_materializations_for_node(name)[0].metadata
 
 
-def _path(metadata, key) -> Path:
-    return Path(metadata[key].value)
-
-
 def _data_path(env, metadata, key) -> Path:
-    """A report path: metadata paths of the report assets are relative to the data root."""
+    """Metadata paths are relative to the data root."""
     return env["layout"].root / metadata[key].value
+
+
+def _model_path(env, metadata, key) -> Path:
+    """Model paths are relative to the models root."""
+    return env["models"] / metadata[key].value
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_training_prediction_and_report_assets(env):
     )
     assert result.success
     meta = _meta(result, "training_set")
-    assert _path(meta, "path").exists() and meta["dagster/row_count"].value == 720
+    assert _data_path(env, meta, "path").exists() and meta["dagster/row_count"].value == 720
     assert "RR Lyrae ab" in meta["label_counts"].value
 
     for tag in TAGS:
@@ -117,10 +118,11 @@ def test_training_prediction_and_report_assets(env):
         assert result.success
         for name, suffix in (("xgb_models", ".json"), ("dnn_models", ".keras")):
             meta = _meta(result, name)
-            assert _path(meta, "model_file").suffix == suffix and _path(meta, "manifest").exists()
+            assert _model_path(env, meta, "model_file").suffix == suffix
+            assert _model_path(env, meta, "manifest").exists()
             assert meta["test_roc_auc"].value >= MIN_TEST_AUC[name].get(tag, 0.0), (name, tag)
             assert 0.0 <= meta["test_roc_auc"].value <= 1.0
-            assert all(Path(p).exists() for p in meta["stats_files"].value.values())
+            assert all((env["models"] / p).exists() for p in meta["stats_files"].value.values())
 
     for field in ("296", "297"):
         result = dg.materialize(
@@ -144,10 +146,11 @@ def test_training_prediction_and_report_assets(env):
         assert result.success
         for name, alg in (("xgb_predictions", "xgb"), ("dnn_predictions", "dnn")):
             meta = _meta(result, name)
-            path = _path(meta, "path")
+            path = _data_path(env, meta, "path")
             assert path == env["layout"].preds_file(alg, field)
             assert meta["dagster/row_count"].value == 300 and meta["rows_in"].value == 300
-            assert _path(meta, "meta_json").exists() and _path(meta, "flagged_json").exists()
+            assert _data_path(env, meta, "meta_json").exists()
+            assert _data_path(env, meta, "flagged_json").exists()
             assert meta["models"].value == [
                 str(env["models"] / alg / "demo" / t / f"{t}.{'json' if alg == 'xgb' else 'keras'}")
                 for t in TAGS
@@ -155,7 +158,7 @@ def test_training_prediction_and_report_assets(env):
         checks = result.get_asset_check_evaluations()
         assert len(checks) == 2 and all(c.passed for c in checks)
         meta = _meta(result, "combined_predictions")
-        assert _path(meta, "path") == env["layout"].combined_file(field)
+        assert _data_path(env, meta, "path") == env["layout"].combined_file(field)
         assert meta["dagster/row_count"].value == 300
         meta = _meta(result, "dnn_xgb_comparison")
         assert _data_path(env, meta, "dnn_xgb_histograms_png").exists()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from gcn_support import _gcn_sky  # noqa: F401 - fixture
 
-from scope_assets.cli.demo import DEMO_LIGHT_CURVES
+from scope_assets.cli.demo import DEMO_SKY
 from scope_assets.cli.gcn_tools import run_scope_local_main
 from scope_assets.gcn.dataset_sources import read_dataset_sources
 from scope_assets.gcn.specific_ids import SpecificIdsError
@@ -22,7 +22,7 @@ TOOLS = Path(__file__).resolve().parents[1] / "tools"
 
 
 def test_shipped_examples_are_built_from_the_demo_sky(tmp_path):
-    archive = simulate_field(tmp_path / "archive", field=296, n_sources=DEMO_LIGHT_CURVES)
+    archive = simulate_field(tmp_path / "archive", field=296, n_sources=DEMO_SKY[296])
     by_id, by_position = local_scope_examples(archive)
     pd.testing.assert_frame_equal(pd.read_csv(TOOLS / "local_scope_ztfid.csv"), by_id)
     pd.testing.assert_frame_equal(pd.read_csv(TOOLS / "local_scope_radec.csv"), by_position)

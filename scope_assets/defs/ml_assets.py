@@ -18,8 +18,14 @@ import pandas as pd
 
 from resources.execution import ExecutionResource
 from resources.storage import StorageResource
-from scope_assets.defs.metadata import counts_markdown, table_metadata
+from scope_assets.defs.metadata import (
+    column_descriptions,
+    counts_markdown,
+    data_path,
+    table_metadata,
+)
 from scope_assets.defs.partitions import field_partitions
+from scope_assets.defs.versions import manifest_fingerprints
 from scope_assets.ml.inference.prediction_writing import DEFAULT_BATCH_SIZE
 from scope_assets.ml.training.demo_models import DEMO_DNN
 from scope_assets.ml.training.labels import DEMO_GROUP, DEMO_TAGS
@@ -131,7 +137,7 @@ def training_set(
         )
     counts = label_counts(df, scope_config.training.threshold)
     return dg.MaterializeResult(
-        metadata=table_metadata(path, df.drop(columns=["dmdt"], errors="ignore"))
+        metadata=table_metadata(path, df.drop(columns=["dmdt"], errors="ignore"), root=layout.root)
         | {
             "label_counts": dg.MetadataValue.md(counts_markdown(counts, "positives ≥ 0.7")),
             "fingerprint": dg.MetadataValue.text(str(df.attrs.get("training_set_fingerprint"))),
@@ -183,13 +189,17 @@ def _train(
         for s in ("train", "val", "test")
     ]
     test_auc = metrics["test"]["roc_auc"]
+    models_root = storage.models_root()
+    fingerprint = manifest_fingerprints(models_root, algorithm, config.group)[tag]
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(fingerprint),
         metadata={
-            "model_dir": dg.MetadataValue.path(str(result.model_dir)),
-            "model_file": dg.MetadataValue.path(str(result.model_path)),
-            "manifest": dg.MetadataValue.path(str(result.model_dir / "manifest.json")),
+            "model_dir": data_path(models_root, result.model_dir),
+            "model_file": data_path(models_root, result.model_path),
+            "manifest": data_path(models_root, result.model_dir / "manifest.json"),
+            "manifest_fingerprint": fingerprint,
             "stats_files": dg.MetadataValue.json(
-                {k: str(v) for k, v in result.stats_files.items()}
+                {k: data_path(models_root, v).value for k, v in result.stats_files.items()}
             ),
             "test_roc_auc": dg.MetadataValue.float(
                 float(test_auc) if test_auc is not None else float("nan")
@@ -200,7 +210,7 @@ def _train(
                 result.manifest.training_set_fingerprint
             ),
             "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
-        }
+        },
     )
 
 
@@ -246,15 +256,17 @@ def _predict(
     from scope_assets.hpc.steps import predict_field_with_group
 
     field = int(context.partition_key)
+    layout = storage.layout()
+    scope_config = storage.scope_config()
     scored = execution.call(
         context,
         predict_field_with_group,
-        storage.layout(),
+        layout,
         field,
         algorithm,
         storage.models_root(),
         config.group,
-        storage.scope_config(),
+        scope_config,
         batch_size=config.batch_size,
         flag_ids=config.flag_ids,
         write_csv=config.write_csv,
@@ -276,20 +288,24 @@ def _predict(
             }
         )
     schema = pq.read_schema(result.path)
+    described = column_descriptions(scope_config)
     rate = result.rows_in / result.seconds if result.seconds else 0.0
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(result.path)),
+            "path": data_path(layout.root, result.path),
             "dagster/row_count": dg.MetadataValue.int(scores.num_rows),
             "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema]
+                columns=[
+                    dg.TableColumn(name=f.name, type=str(f.type), description=described.get(f.name))
+                    for f in schema
+                ]
             ),
             "summary": dg.MetadataValue.md(_md_table(pd.DataFrame(rows))),
             "rows_in": dg.MetadataValue.int(result.rows_in),
             "rows_dropped": dg.MetadataValue.int(result.rows_dropped),
             "models": dg.MetadataValue.json(result.models),
-            "meta_json": dg.MetadataValue.path(str(result.meta_path)),
-            "flagged_json": dg.MetadataValue.path(str(result.flagged_path or "")),
+            "meta_json": data_path(layout.root, result.meta_path),
+            "flagged_json": data_path(layout.root, result.flagged_path or ""),
             "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
             "rows_per_second": dg.MetadataValue.float(round(rate, 1)),
         }
@@ -344,13 +360,17 @@ def combined_predictions(
     from scope_assets.ml.inference.combine_predictions import combine_field_predictions
 
     field = int(context.partition_key)
-    result = combine_field_predictions(storage.layout(), field)
+    layout = storage.layout()
+    result = combine_field_predictions(layout, field)
     md = counts_markdown(
         {"DNN rows": result.rows_dnn, "XGB rows": result.rows_xgb, "joined": result.rows}
     )
+    described = column_descriptions(storage.scope_config())
     return dg.MaterializeResult(
-        metadata=table_metadata(result.path, result.frame, md)
-        | {"fields_json": dg.MetadataValue.path(str(result.fields_json))}
+        metadata=table_metadata(
+            result.path, result.frame, md, root=layout.root, descriptions=described
+        )
+        | {"fields_json": data_path(layout.root, result.fields_json)}
     )
 
 
