@@ -112,9 +112,9 @@ def test_each_model_is_loaded_once_per_run(tmp_path, models_root, monkeypatch):
         def __getattr__(self, name):
             return getattr(self._backend, name)
 
-        def load(self, path, *args):
+        def read(self, path, *args):
             loads[Path(path).name] += 1
-            return self._backend.load(path, *args)
+            return self._backend.read(path, *args)
 
     monkeypatch.setattr(
         classifier, "backend_for", lambda algorithm: CountingBackend(real_backend_for(algorithm))
