@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,8 +107,15 @@ def complete_rows(table: pa.Table, columns: list[str]) -> pa.Table:
 
 
 def write_field(workdir: Path, name: str, table: pa.Table, rows: int) -> str:
-    """``<workdir>/<name>/field_<f>/`` holding ``table`` tiled to ``rows`` rows; returns name."""
-    tiled = pa.concat_tables([table] * (rows // table.num_rows + 1)).slice(0, rows)
+    """``<workdir>/<name>/field_<f>/`` holding ``table`` tiled to ``rows`` rows; returns name.
+
+    Each copy gets its own ``_id`` sequence numbers (+20,000 per copy), since inference refuses
+    duplicate ids."""
+    copies = []
+    for k in range(rows // table.num_rows + 1):
+        ids = pc.add(table.column("_id"), pa.scalar(k * 20_000, pa.int64()))
+        copies.append(table.set_column(table.schema.get_field_index("_id"), "_id", ids))
+    tiled = pa.concat_tables(copies).slice(0, rows)
     target = workdir / name / f"field_{FIELD}" / FEATURE_FILE.name
     target.parent.mkdir(parents=True)
     pq.write_table(tiled, target)
