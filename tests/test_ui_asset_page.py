@@ -98,18 +98,23 @@ def browser():
             chromium.close()
 
 
+def _new_page(browser, height: int):
+    """A page that dismisses the first visit's "Join the community" dialog whenever it shows up:
+    it opens a moment after the page settles and would otherwise swallow the next click."""
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    skip = page.get_by_role("button", name="Skip")
+    page.add_locator_handler(skip, lambda button: button.click())
+    return page
+
+
 def test_comparison_page_shows_histogram_and_agreement_table(webserver, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = _new_page(browser, height=1000)
     page.goto(
         f"{webserver}/assets/dnn_xgb_comparison?view=partitions&partition={FIELD}",
         wait_until="networkidle",
         timeout=120_000,
     )
-    skip = page.get_by_role("button", name="Skip")  # the first visit's "Join the community"
-    if skip.count():
-        skip.click()
-
     agreement = page.locator("tr", has_text="agreement").locator("table").first
     agreement.wait_for(state="visible", timeout=60_000)
     for header in ("tag", "agreement", "dnn_positive", "xgb_positive"):
@@ -129,11 +134,8 @@ def test_comparison_page_shows_histogram_and_agreement_table(webserver, browser)
 def test_backfills_tab_lists_the_demo_backfill(tiny_demo, webserver, browser):
     (backfill,) = tiny_demo.instance().get_backfills()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    page = _new_page(browser, height=800)
     page.goto(f"{webserver}/overview/backfills", wait_until="networkidle", timeout=120_000)
-    skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.click()
     page.get_by_text(backfill.backfill_id).wait_for(state="visible", timeout=60_000)
     listing = page.inner_text("body")
     assert "field_pipeline" in listing and "Success" in listing
