@@ -11,13 +11,15 @@ Every function works in natural logarithms (``log FAP``), so that significances 
 * AOV: the F statistic with the *populated* phase bins ``r``: ``F ~ F(r-1, N-r)`` for one
   frequency (exact for Gaussian noise), then ``FAP = 1 - (1 - p₁)^M``.
 * CE: conditional entropy is a G-test of independence between phase bin and magnitude bin,
-  ``G = 2N (H(mag) - CE) ~ χ²((r-1)(m-1))`` over populated bins, with Williams' correction for
-  small counts; then ``FAP = 1 - (1 - p₁)^M``.
+  ``G = 2N (H(mag) - CE) ~ χ²((r-1)(m-1))`` over the populated bins; then
+  ``FAP = 1 - (1 - p₁)^M``.
 
 For AOV and CE, ``M`` is the number of trial frequencies: their peaks are narrower than the
 grid step (width ~1/(rT) for r phase bins), so grid bins are close to independent. Monte Carlo
-on white noise (EROS-1 and ZTF-like sampling, 10 samples per peak) gives 9-11 independent
-trials per 1/T, i.e. the grid size within ±15 %.
+on white noise (EROS-1 and ZTF-like sampling, 10 samples per peak): AOV's best peak behaves as
+the best of 9-11 independent trials per 1/T, the grid size within ±15 %; CE's as the best of
+0.5-1.4 × the grid size (its χ² approximation is rough with ~3 points per cell; Williams'
+small-count correction over-corrects the far tail and is not used).
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ import math
 
 from numba import njit
 
-#: phase bins: one per ``POINTS_PER_PHASE_BIN`` points, between these bounds (SCoPe uses 20)
-MIN_PHASE_BINS, MAX_PHASE_BINS = 5, 20
+from .kernels_phase_binning import MAX_MAG_BINS, MAX_PHASE_BINS
+
+#: phase bins: one per ``POINTS_PER_PHASE_BIN`` points, at least ``MIN_PHASE_BINS``, at most
+#: SCoPe's 20
+MIN_PHASE_BINS = 5
 POINTS_PER_PHASE_BIN = 12
-#: CE magnitude bins: about ``POINTS_PER_CE_CELL`` points per phase × magnitude cell (SCoPe: 10)
-MIN_MAG_BINS, MAX_MAG_BINS = 3, 10
+#: CE magnitude bins: about ``POINTS_PER_CE_CELL`` points per phase × magnitude cell, at least
+#: ``MIN_MAG_BINS``, at most SCoPe's 10
+MIN_MAG_BINS = 3
 POINTS_PER_CE_CELL = 3
 
 _EPS = 1e-15
@@ -196,9 +202,9 @@ def aov_log_fap(f_stat, n_populated, n, n_trials):
 
 
 @njit(cache=True)
-def ce_log_fap(g_stat, dof, williams_q, n_trials):
-    """Log FAP of the CE G statistic with ``dof`` degrees of freedom, Williams' correction
-    ``williams_q`` and ``n_trials`` frequencies."""
+def ce_log_fap(g_stat, dof, n_trials):
+    """Log FAP of the CE G statistic with ``dof`` degrees of freedom over ``n_trials``
+    frequencies."""
     if dof < 1 or not g_stat > 0.0:
         return 0.0
-    return log_fap_of_trials(log_chi2_sf(g_stat / williams_q, dof), n_trials)
+    return log_fap_of_trials(log_chi2_sf(g_stat, dof), n_trials)

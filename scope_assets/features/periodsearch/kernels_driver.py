@@ -159,8 +159,8 @@ def search_curve(
             xlx = xlogx_table(n)
             log_fap = np.empty(cnt)
             for j in range(cnt):
-                g, dof, q = ce_g_at_index(ph0, inc, mb, mag_counts, pk[j], cells, nb, xlx)
-                log_fap[j] = ce_log_fap(g, dof, q, nf)
+                g, dof = ce_g_at_index(ph0, inc, mb, mag_counts, pk[j], cells, nb, xlx)
+                log_fap[j] = ce_log_fap(g, dof, nf)
             _store_ranked(pk, log_fap, cnt, f0, df, topf[ALG_CE], topz[ALG_CE])
             if nested:
                 ce_pk, ce_cnt = _peaks(ce, every, f0, df, -1.0, n_cand, min_log_sep, mean, std)

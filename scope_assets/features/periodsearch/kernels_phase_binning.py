@@ -1,5 +1,9 @@
 """Conditional entropy and AOV by fixed-point fold-and-bin, with phase and magnitude bins given per
-light curve (``fap.phase_bins_for`` / ``fap.mag_bins_for``; SCoPe hard-codes 20 × 10)."""
+light curve (``fap.phase_bins_for`` / ``fap.mag_bins_for``; SCoPe hard-codes 20 × 10).
+
+Cells are laid out for the largest case, SCoPe's 20 phase × 10 magnitude bins (cell =
+phase_bin * 10 + mag_bin); fewer bins leave cells empty, which add nothing to either statistic,
+so the reductions keep compile-time bounds (unrolled, as fast as SCoPe's fixed layout)."""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from numba import njit
 
 from .kernels_shared import FASTMATH, frac
 
-#: SCoPe's (and periodfind's) phase and CE magnitude bins; the defaults of the public wrappers.
-SCOPE_PHASE_BINS = 20
-SCOPE_MAG_BINS = 10
+#: SCoPe's (and periodfind's) phase and CE magnitude bins: the most the cell layout holds.
+MAX_PHASE_BINS = 20
+MAX_MAG_BINS = 10
+_N_CELLS = MAX_PHASE_BINS * MAX_MAG_BINS
 
 
 @njit(cache=True, inline="always")
@@ -61,8 +66,9 @@ def fixed_point_phases(tt, f0, df):
 
 @njit(cache=True, inline="always")
 def _phase_bin(p, n_phase):
-    # floor(r * p / 2**64) from the top 32 bits: (p >> 32) * r < 2**37 fits in uint64 for r <= 32
-    return ((p >> np.uint64(32)) * n_phase) >> np.uint64(32)
+    """``floor(r * p / 2**64)`` from the top 27 bits of the phase, in uint32 arithmetic (which
+    vectorises): ``(p >> 37) * r < 2**32`` for ``r = n_phase <= 32`` (a uint32)."""
+    return (np.uint32(p >> np.uint64(37)) * n_phase) >> np.uint32(27)
 
 
 @njit(cache=True)
@@ -75,21 +81,21 @@ def xlogx_table(n):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _ce_aov_reduce(cnt, sy, xlx, n, ssq, stot, n_phase, n_mag, do_ce, do_aov):
-    """CE = Σ_ij p_ij ln(p_j/p_ij) = (Σ_j n_j ln n_j − Σ_ij n_ij ln n_ij)/N and AOV F from the
-    cell counts ``cnt`` and cell sums of y ``sy`` (cell = phase_bin * n_mag + mag_bin)."""
+def _ce_aov_reduce(cnt, sy, xlx, n, ssq, stot, n_phase, do_ce, do_aov):
+    """CE = Σ_ij p_ij ln(p_j/p_ij) = (Σ_j n_j ln n_j − Σ_ij n_ij ln n_ij)/N and AOV F (r =
+    ``n_phase``) from the cell counts ``cnt`` and cell sums of y ``sy``."""
     h = 0.0
     between = 0.0
-    for b in range(n_phase):
+    for b in range(MAX_PHASE_BINS):
         nb = 0
         yb = 0.0
-        for j in range(n_mag):
-            q = cnt[b * n_mag + j]
+        for j in range(MAX_MAG_BINS):
+            q = cnt[b * MAX_MAG_BINS + j]
             nb += q
             if do_ce:
                 h -= xlx[q]
             if do_aov:
-                yb += sy[b * n_mag + j]
+                yb += sy[b * MAX_MAG_BINS + j]
         if do_ce:
             h += xlx[nb]
         if do_aov and nb > 0:
@@ -104,7 +110,8 @@ def _ce_aov_reduce(cnt, sy, xlx, n, ssq, stot, n_phase, n_mag, do_ce, do_aov):
 
 @njit(cache=True, fastmath=FASTMATH)
 def fold_bin(tt, mag, f0, df, nf, n_phase, n_mag, do_ce, do_aov, ce_out, aov_out):
-    """Exhaustive CE (``n_phase`` × ``n_mag`` bins) and/or AOV (``n_phase`` bins) on ``f0 + df*k``.
+    """Exhaustive CE (``n_phase`` × ``n_mag`` bins, at most 20 × 10) and/or AOV (``n_phase``
+    bins) on ``f0 + df*k``.
 
     Phase is ``frac(f * (t - t_min))`` held as a uint64 fixed-point fraction advanced by an
     integer increment per grid step; phase bin = ``floor(n_phase * phase)``. Per frequency one
@@ -124,16 +131,16 @@ def fold_bin(tt, mag, f0, df, nf, n_phase, n_mag, do_ce, do_aov, ce_out, aov_out
         ssq += y[i] * y[i]
         stot += y[i]
     xlx = xlogx_table(n)
-    r64 = np.uint64(n_phase)
-    m32 = np.uint32(n_mag)
+    r32 = np.uint32(n_phase)
+    stride = np.uint32(MAX_MAG_BINS)
     # unsigned indices: numba emits no negative-index wraparound check for them
     code = np.empty(n, dtype=np.uint32)
-    cnt = np.zeros(n_phase * n_mag, dtype=np.uint32)
-    sy = np.zeros(n_phase * n_mag)
+    cnt = np.zeros(_N_CELLS, dtype=np.uint32)
+    sy = np.zeros(_N_CELLS)
     for k in range(nf):
         for i in range(n):
             p = ph[i]
-            code[i] = np.uint32(_phase_bin(p, r64)) * m32 + mb[i]
+            code[i] = _phase_bin(p, r32) * stride + mb[i]
             ph[i] = p + inc[i]
         cnt[:] = 0
         if do_aov:
@@ -145,7 +152,7 @@ def fold_bin(tt, mag, f0, df, nf, n_phase, n_mag, do_ce, do_aov, ce_out, aov_out
         else:
             for i in range(n):
                 cnt[code[i]] += 1
-        ce, aov = _ce_aov_reduce(cnt, sy, xlx, n, ssq, stot, n_phase, n_mag, do_ce, do_aov)
+        ce, aov = _ce_aov_reduce(cnt, sy, xlx, n, ssq, stot, n_phase, do_ce, do_aov)
         if do_ce:
             ce_out[k] = ce
         if do_aov:
@@ -172,7 +179,7 @@ def aov_at_index(ph0, inc, y, ssq, stot, k, nb, sy):
     """``(F, r)``: AOV over the populated bins at grid index ``k`` (same fixed-point phases as
     :func:`fold_bin`); ``nb`` (int64) and ``sy`` (float64) are scratch arrays, one per phase
     bin."""
-    n_phase = np.uint64(nb.size)
+    n_phase = np.uint32(nb.size)
     nb[:] = 0
     sy[:] = 0.0
     kk = np.uint64(k)
@@ -198,10 +205,10 @@ def aov_at_frequency(tt, y, ssq, stot, f, nb, sy):
 
 @njit(cache=True)
 def ce_g_at_index(ph0, inc, mb, mag_counts, k, cnt, nb, xlx):
-    """``(G, dof, q)`` of the CE fold at grid index ``k``: the G-test of independence between
-    phase bin and magnitude bin (``G = 2N (H(mag) - CE)``), its degrees of freedom over the
-    populated bins and Williams' small-sample correction ``q``. ``mag_counts``: points per
-    magnitude bin; ``cnt`` (n_phase·n_mag) and ``nb`` (n_phase) are int64 scratch arrays."""
+    """``(G, dof)`` of the CE fold at grid index ``k``: the G-test of independence between
+    phase bin and magnitude bin (``G = 2N (H(mag) - CE)``) and its degrees of freedom over the
+    populated bins. ``mag_counts``: points per magnitude bin; ``cnt`` (n_phase·n_mag) and ``nb``
+    (n_phase) are int64 scratch arrays."""
     n = mb.size
     n_phase = nb.size
     n_mag = mag_counts.size
@@ -210,28 +217,23 @@ def ce_g_at_index(ph0, inc, mb, mag_counts, k, cnt, nb, xlx):
     nb[:] = 0
     kk = np.uint64(k)
     for i in range(n):
-        b = _phase_bin(ph0[i] + kk * inc[i], np.uint64(n_phase))
+        b = _phase_bin(ph0[i] + kk * inc[i], np.uint32(n_phase))
         nb[b] += 1
         cnt[b * n_mag + mb[i]] += 1
     g = xlx[n]
-    inv_r = 0.0
     rp = 0
     for b in range(n_phase):
         if nb[b] > 0:
             rp += 1
-            inv_r += 1.0 / nb[b]
             g -= xlx[nb[b]]
             for j in range(n_mag):
                 g += xlx[cnt[b * n_mag + j]]
-    inv_c = 0.0
     mp = 0
     for j in range(n_mag):
         if nm[j] > 0:
             mp += 1
-            inv_c += 1.0 / nm[j]
             g -= xlx[nm[j]]
     dof = (rp - 1) * (mp - 1)
     if dof < 1:
-        return 0.0, 0, 1.0
-    q = 1.0 + (n * inv_r - 1.0) * (n * inv_c - 1.0) / (6.0 * n * dof)
-    return 2.0 * g, dof, q
+        return 0.0, 0
+    return 2.0 * g, dof

@@ -12,7 +12,7 @@ import numpy as np
 
 from .kernels_ls import gls_at, gls_direct, gls_weights
 from .kernels_ls_fast import gls_fast
-from .kernels_phase_binning import SCOPE_MAG_BINS, SCOPE_PHASE_BINS, fold_bin
+from .kernels_phase_binning import MAX_MAG_BINS, MAX_PHASE_BINS, fold_bin
 from .kernels_shared import clean_curve
 
 
@@ -74,8 +74,8 @@ def ce_aov_periodograms(
     df: float,
     nf: int,
     *,
-    n_phase: int = SCOPE_PHASE_BINS,
-    n_mag: int = SCOPE_MAG_BINS,
+    n_phase: int = MAX_PHASE_BINS,
+    n_mag: int = MAX_MAG_BINS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(conditional entropy, AOV F) on the uniform grid, exhaustive fold-and-bin.
 
@@ -83,8 +83,8 @@ def ce_aov_periodograms(
     the number of points). Errors are not used by either statistic.
     """
     f0, df, nf = _check_grid(f0, df, nf)
-    if not (2 <= n_phase <= 32 and 1 <= n_mag):
-        raise ValueError("need 2 <= n_phase <= 32 and n_mag >= 1")
+    if not (2 <= n_phase <= MAX_PHASE_BINS and 1 <= n_mag <= MAX_MAG_BINS):
+        raise ValueError(f"need 2 <= n_phase <= {MAX_PHASE_BINS} and 1 <= n_mag <= {MAX_MAG_BINS}")
     tt, mm, _ = _clean(t, mag, np.ones_like(np.asarray(mag, dtype=np.float64)))
     ce = np.empty(nf)
     aov = np.empty(nf)
