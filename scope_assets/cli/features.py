@@ -96,7 +96,7 @@ def config_with_flags(args: argparse.Namespace):
 
     config = load_config(args.config)
     long_periods = args.long_periods
-    if long_periods is None and args.lightcurves:
+    if long_periods is None and getattr(args, "lightcurves", None):
         long_periods = True  # any survey's light curves: let Miras and long Cepheids in
     flags = {
         "period_algorithms": args.period_algorithms,

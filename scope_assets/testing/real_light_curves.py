@@ -113,6 +113,9 @@ def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None)
 
 #: EROS-1 ``type`` code → class label
 EROS_TYPES = {1: "EB", 2: "CEP", 3: "RRL", 4: "MIRA"}
+#: HJD added to EROS-1's survey-relative days (290-1184; the kit states no origin): 1990-01-01,
+#: a nominal origin that puts the times in HJD's plausible range; periods use differences only
+EROS1_HJD_ORIGIN = 2447892.5
 
 
 def load_eros1(
@@ -126,7 +129,7 @@ def load_eros1(
 ) -> list[RealCurve]:
     """``eros1_ramp``: first ``per_class`` stars (``None``: all) of each type with
     ``quality >= min_quality``; points with error < ``max_err`` and mag < 24.9; true period =
-    ``period / div_period``."""
+    ``period / div_period``; times in HJD from :data:`EROS1_HJD_ORIGIN`."""
     d = Path(root) / "eros1_ramp"
     meta = pd.read_csv(d / "train.csv")
     var = pd.read_csv(d / "train_varlength_features.csv.gz")
@@ -134,7 +137,9 @@ def load_eros1(
     for typ in types:
         rows = meta.index[(meta["type"] == typ) & (meta["quality"] >= min_quality)][:per_class]
         for i in rows:
-            t = np.array(ast.literal_eval(var.loc[i, f"time_points_{band}"]), dtype=float)
+            t = EROS1_HJD_ORIGIN + np.array(
+                ast.literal_eval(var.loc[i, f"time_points_{band}"]), dtype=float
+            )
             m = np.array(ast.literal_eval(var.loc[i, f"light_points_{band}"]), dtype=float)
             e = np.array(ast.literal_eval(var.loc[i, f"error_points_{band}"]), dtype=float)
             ok = (e < max_err) & (m < 24.9)
