@@ -64,36 +64,34 @@ def _log1mexp(x):
     return math.log1p(-math.exp(x))
 
 
+@njit(cache=True, inline="always")
+def _lentz_step(d, c, a_n, b_n):
+    """One modified-Lentz step of a continued fraction ``… a_n / (b_n + …)``: the new ``(d, c)``
+    and the factor that multiplies the running value."""
+    d = b_n + a_n * d
+    d = _TINY if abs(d) < _TINY else d
+    c = b_n + a_n / c
+    c = _TINY if abs(c) < _TINY else c
+    d = 1.0 / d
+    return d, c, d * c
+
+
 @njit(cache=True)
 def _betacf(a, b, x):
     """Continued fraction of the incomplete beta function (modified Lentz)."""
-    qab = a + b
-    qap = a + 1.0
-    qam = a - 1.0
     c = 1.0
-    d = 1.0 - qab * x / qap
-    if abs(d) < _TINY:
-        d = _TINY
-    d = 1.0 / d
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (_TINY if abs(d) < _TINY else d)
     h = d
     for m in range(1, _MAX_ITER + 1):
         m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = _TINY if abs(d) < _TINY else d
-        c = 1.0 + aa / c
-        c = _TINY if abs(c) < _TINY else c
-        d = 1.0 / d
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = _TINY if abs(d) < _TINY else d
-        c = 1.0 + aa / c
-        c = _TINY if abs(c) < _TINY else c
-        d = 1.0 / d
-        dl = d * c
-        h *= dl
-        if abs(dl - 1.0) < _EPS:
+        even = m * (b - m) * x / ((a - 1.0 + m2) * (a + m2))
+        d, c, delta = _lentz_step(d, c, even, 1.0)
+        h *= delta
+        odd = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2))
+        d, c, delta = _lentz_step(d, c, odd, 1.0)
+        h *= delta
+        if abs(delta - 1.0) < _EPS:
             break
     return h
 
@@ -137,16 +135,10 @@ def log_chi2_sf(x, dof):
     d = 1.0 / b
     h = d
     for i in range(1, _MAX_ITER + 1):
-        an = -i * (i - a)
         b += 2.0
-        d = an * d + b
-        d = _TINY if abs(d) < _TINY else d
-        c = b + an / c
-        c = _TINY if abs(c) < _TINY else c
-        d = 1.0 / d
-        dl = d * c
-        h *= dl
-        if abs(dl - 1.0) < _EPS:
+        d, c, delta = _lentz_step(d, c, -i * (i - a), b)
+        h *= delta
+        if abs(delta - 1.0) < _EPS:
             break
     return log_front + math.log(h)
 

@@ -76,31 +76,20 @@ def _vertex(values, h):
 
 
 @njit(cache=True)
-def _refine_harmonic(tt, y, w, f, df):
-    """Frequency of the best two-harmonic fit within ``f ± 2 df`` (steps of ``df / 8``, then
-    the parabola vertex)."""
+def _refine_fit(tt, wy, w, yy, f, df, two_harmonics):
+    """Frequency of the best fit within ``f ± 2 df`` (steps of ``df / 8``, then the parabola
+    vertex): a two-harmonic least-squares fit, or one sinusoid (the exact GLS power)."""
     n_steps = REFINE_SUBSTEPS * REFINE_HALF_WIDTH
     h = df / REFINE_SUBSTEPS
-    g = np.full(2 * n_steps + 1, -1.0)
+    y_weighted = wy / w  # magnitudes minus their weighted mean
+    fit = np.full(2 * n_steps + 1, -1.0)
     for j in range(2 * n_steps + 1):
         fj = f + h * (j - n_steps)
-        if fj > 0.0:
-            g[j] = _harmonic_fit_gain(tt, y, w, fj)
-    return f + _vertex(g, h)
-
-
-@njit(cache=True)
-def _refine_ls(tt, wy, w, yy, f, df):
-    """Frequency of the highest exact GLS power within ``f ± 2 df`` (steps of ``df / 8``, then
-    the parabola vertex)."""
-    n_steps = REFINE_SUBSTEPS * REFINE_HALF_WIDTH
-    h = df / REFINE_SUBSTEPS
-    p = np.full(2 * n_steps + 1, -1.0)
-    for j in range(2 * n_steps + 1):
-        fj = f + h * (j - n_steps)
-        if fj > 0.0:
-            p[j] = gls_at(tt, wy, w, yy, fj)
-    return f + _vertex(p, h)
+        if fj > 0.0 and two_harmonics:
+            fit[j] = _harmonic_fit_gain(tt, y_weighted, w, fj)
+        elif fj > 0.0:
+            fit[j] = gls_at(tt, wy, w, yy, fj)
+    return f + _vertex(fit, h)
 
 
 @njit(cache=True)
@@ -173,10 +162,9 @@ def nested_select(ctx, cand, n_cand, refine, keep, n_top, min_log_sep, topf, top
     win = order[0]
     f_win = f0 + df * idx[win]
     if log_l1[win] <= min(log_l2[win], LOG_FAP_SUPPORT):
-        y_weighted = wy / w  # magnitudes minus their weighted mean
-        f_best = _refine_harmonic(tt, y_weighted, w, f_win, df)
+        f_best = _refine_fit(tt, wy, w, yy, f_win, df, True)
     elif log_l2[win] <= LOG_FAP_SUPPORT:  # the power is at 2f (eclipsing binaries)
-        f_best = 0.5 * _refine_ls(tt, wy, w, yy, 2.0 * f_win, 2.0 * df)
+        f_best = 0.5 * _refine_fit(tt, wy, w, yy, 2.0 * f_win, 2.0 * df, False)
     else:
         f_best = _refine_aov(tt, y, ssq, stot, f_win, df, nb, sy)
     ln10 = math.log(10.0)
