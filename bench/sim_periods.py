@@ -60,7 +60,7 @@ def main() -> None:
     table = match_table(curves, pipeline_periods(curves, config, ALGORITHMS))
     rows = {}
     for alg in ALGORITHMS:
-        label = table[alg].where(table[alg].isin(["P", "P/2", "2P"]), "other")
+        label = table[alg].where(table[alg].isin(["P", "P/2", "2P"]), "other").rename("found")
         share = pd.crosstab(table["class"], label, normalize="index") * 100
         rows[alg] = share.reindex(columns=["P", "P/2", "2P", "other"], fill_value=0.0)
     pd.set_option("display.width", 200)
