@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Superseded `dagster` CLI commands print a SupersessionWarning before any project code loads.
 QUIET_DAGSTER := PYTHONWARNINGS=ignore::dagster_shared.utils.warnings.SupersessionWarning
 
-.PHONY: install demo test lint check-defs models fields bench-features bench-inference clean-data
+.PHONY: install demo test lint check-defs models fields bench-features bench-inference eval-real clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-features: install
 
 bench-inference: install
 	$(BIN)/python bench/bench_inference.py
+
+# Period recovery on the real development set (../shared/data/real), next to LS alone (~5 min)
+eval-real: install
+	$(BIN)/python bench/eval_real.py
 
 clean-data:
 	rm -rf data

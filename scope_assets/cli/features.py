@@ -4,7 +4,8 @@ Flags follow SCoPe's ``generate-features`` where they exist (``--period-algorith
 ``--max-freq``, ``--samples-per-peak``, ``--min-cadence-minutes``, ``--min-n-lc-points``,
 ``--doRemoveTerrestrial``, ``--top-n-periods``, ``--Ncore``). One difference: terrestrial
 frequency removal is on by default (SCoPe's production runs set it); ``--no-doRemoveTerrestrial``
-turns it off.
+turns it off. ``--long-periods`` (not in SCoPe; on by default for ``--lightcurves``) lets the grid
+reach one cycle over each light curve's span.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
         "--doRemoveTerrestrial", action=argparse.BooleanOptionalAction, default=None
     )
     parser.add_argument("--top-n-periods", type=int)
+    parser.add_argument(
+        "--long-periods",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="grid down to one cycle over each light curve's span (default: on for --lightcurves)",
+    )
     parser.add_argument("--batch-size", type=int, help="light curves per batch (memory bound)")
     parser.add_argument("--Ncore", type=int, help="threads for the period search")
 
@@ -88,6 +95,9 @@ def config_with_flags(args: argparse.Namespace):
     from scope_assets.config import ConfigError, load_config
 
     config = load_config(args.config)
+    long_periods = args.long_periods
+    if long_periods is None and getattr(args, "lightcurves", None):
+        long_periods = True  # any survey's light curves: let Miras and long Cepheids in
     flags = {
         "period_algorithms": args.period_algorithms,
         "max_freq": args.max_freq,
@@ -96,6 +106,7 @@ def config_with_flags(args: argparse.Namespace):
         "min_n_lc_points": args.min_n_lc_points,
         "remove_terrestrial": args.doRemoveTerrestrial,
         "top_n_periods": args.top_n_periods,
+        "long_periods": long_periods,
         "batch_size": args.batch_size,
     }
     updates = {k: v for k, v in flags.items() if v is not None}

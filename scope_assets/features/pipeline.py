@@ -214,6 +214,7 @@ def light_curve_features(batch: LightCurveBatch, config: ScopeConfig) -> pd.Data
         remove_terrestrial=fg.remove_terrestrial,
         top_n_periods=fg.top_n_periods,
         baseline_days=fg.grid_baseline_days,
+        long_periods=fg.long_periods,
     )
     for alg in fg.period_algorithms:
         result = periods[alg]

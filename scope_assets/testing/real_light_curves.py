@@ -37,6 +37,7 @@ class RealCurve:
     t: np.ndarray
     mag: np.ndarray
     magerr: np.ndarray
+    quality: float = math.nan  # EROS-1's human quality index 0-3 (NaN elsewhere)
 
 
 def load_ztfperiodic(
@@ -112,6 +113,9 @@ def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None)
 
 #: EROS-1 ``type`` code → class label
 EROS_TYPES = {1: "EB", 2: "CEP", 3: "RRL", 4: "MIRA"}
+#: HJD added to EROS-1's survey-relative days (290-1184; the kit states no origin): 1990-01-01,
+#: a nominal origin that puts the times in HJD's plausible range; periods use differences only
+EROS1_HJD_ORIGIN = 2447892.5
 
 
 def load_eros1(
@@ -119,12 +123,13 @@ def load_eros1(
     *,
     band: str = "b",
     min_quality: int = 2,
-    per_class: int = 10,
+    per_class: int | None = 10,
     types: Sequence[int] = (1, 2, 3, 4),
     max_err: float = 0.5,
 ) -> list[RealCurve]:
-    """``eros1_ramp``: first ``per_class`` stars of each type with ``quality >= min_quality``;
-    points with error < ``max_err`` and mag < 24.9; true period = ``period / div_period``."""
+    """``eros1_ramp``: first ``per_class`` stars (``None``: all) of each type with
+    ``quality >= min_quality``; points with error < ``max_err`` and mag < 24.9; true period =
+    ``period / div_period``; times in HJD from :data:`EROS1_HJD_ORIGIN`."""
     d = Path(root) / "eros1_ramp"
     meta = pd.read_csv(d / "train.csv")
     var = pd.read_csv(d / "train_varlength_features.csv.gz")
@@ -132,7 +137,9 @@ def load_eros1(
     for typ in types:
         rows = meta.index[(meta["type"] == typ) & (meta["quality"] >= min_quality)][:per_class]
         for i in rows:
-            t = np.array(ast.literal_eval(var.loc[i, f"time_points_{band}"]), dtype=float)
+            t = EROS1_HJD_ORIGIN + np.array(
+                ast.literal_eval(var.loc[i, f"time_points_{band}"]), dtype=float
+            )
             m = np.array(ast.literal_eval(var.loc[i, f"light_points_{band}"]), dtype=float)
             e = np.array(ast.literal_eval(var.loc[i, f"error_points_{band}"]), dtype=float)
             ok = (e < max_err) & (m < 24.9)
@@ -145,6 +152,7 @@ def load_eros1(
                     t[ok],
                     m[ok],
                     e[ok],
+                    float(meta.loc[i, "quality"]),
                 )
             )
     return out
@@ -189,9 +197,9 @@ def recovery_table(
     tol: float = 0.01,
     **kwargs,
 ) -> pd.DataFrame:
-    """Run :func:`find_periods` on the curves (one batch per distinct ``max_freq``) and return a
-    DataFrame: object, class, catalogue period, and per algorithm the found period and its
-    :func:`match_label` (plus astropy's LombScargle on the same grid when ``with_astropy``).
+    """Run :func:`find_periods` on the curves (one batch per distinct ``max_freq``) and return
+    :func:`match_table` of the periods found (plus astropy's LombScargle on the same grid when
+    ``with_astropy``).
 
     ``max_freq`` (cycles/day) may be one value per curve.
     """
@@ -205,24 +213,41 @@ def recovery_table(
         res = find_periods(batch, algorithms=algorithms, max_freq=float(fmax), **kwargs)
         for a in algorithms:
             found[a][idx] = res[a].period
+    tab = match_table(curves, found, tol=tol)
+    if with_astropy:
+        p = [
+            _astropy_period(c, float(mf[i]), kwargs.get("samples_per_peak", 10), kwargs)
+            for i, c in enumerate(curves)
+        ]
+        tab["P_astropy"] = p
+        tab["astropy"] = [match_label(x, c.period, tol=tol) for x, c in zip(p, curves, strict=True)]
+    return tab
+
+
+def _astropy_period(c: RealCurve, max_freq: float, samples_per_peak: float, kwargs) -> float:
+    good = np.isfinite(c.t) & np.isfinite(c.mag) & np.isfinite(c.magerr) & (c.magerr > 0)
+    return astropy_ls_period(
+        c.t[good],
+        c.mag[good],
+        c.magerr[good],
+        max_freq=max_freq,
+        samples_per_peak=samples_per_peak,
+        remove_terrestrial=kwargs.get("remove_terrestrial", True),
+    )
+
+
+def match_table(
+    curves: Sequence[RealCurve], found: dict[str, np.ndarray], *, tol: float = 0.01
+) -> pd.DataFrame:
+    """One row per curve: source, object, class, quality, points, catalogue period, and per
+    algorithm (key of ``found``: periods in days, NaN = none) the period and its
+    :func:`match_label`."""
     rows = []
     for i, c in enumerate(curves):
-        row = {"source": c.source, "object": c.name, "class": c.label, "n": len(c.t)}
-        row["P_cat"] = c.period
-        for a in algorithms:
-            row[f"P_{a}"] = found[a][i]
-            row[a] = match_label(found[a][i], c.period, tol=tol)
-        if with_astropy:
-            good = np.isfinite(c.t) & np.isfinite(c.mag) & np.isfinite(c.magerr) & (c.magerr > 0)
-            p = astropy_ls_period(
-                c.t[good],
-                c.mag[good],
-                c.magerr[good],
-                max_freq=float(mf[i]),
-                samples_per_peak=kwargs.get("samples_per_peak", 10),
-                remove_terrestrial=kwargs.get("remove_terrestrial", True),
-            )
-            row["P_astropy"] = p
-            row["astropy"] = match_label(p, c.period, tol=tol)
+        row = {"source": c.source, "object": c.name, "class": c.label, "quality": c.quality}
+        row |= {"n": len(c.t), "P_cat": c.period}
+        for a, periods in found.items():
+            row[f"P_{a}"] = periods[i]
+            row[a] = match_label(periods[i], c.period, tol=tol)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -3,10 +3,14 @@
 Public API::
 
     find_periods(batch, algorithms=("ELS", "ECE", "EAOV", "ELS_ECE_EAOV"), ...) -> {name: PeriodResult}
-    frequency_grid(baseline_days, max_freq=48.0, samples_per_peak=10, remove_terrestrial=True)
+    frequency_grid(baseline_days, max_freq=48.0, samples_per_peak=10, remove_terrestrial=True,
+                   long_period_span=None)
     GridPolicy, TERRESTRIAL_WINDOWS
     gls_power / gls_periodogram / conditional_entropy / aov_periodogram (one light curve)
     classify_period_match(found, true) -> "exact" | "harmonic" | "alias" | "miss"
+
+Significances are -log10 false-alarm probabilities (``fap``); the nested rule and its reasons are
+in the ``search`` module docstring.
 """
 
 from .grid import TERRESTRIAL_WINDOWS, GridPolicy, frequency_grid

@@ -5,6 +5,11 @@ The grid is uniform in frequency: ``f_i = f_min + df * i`` for ``i < n`` with ``
 the baseline the grid is built for. Unlike SCoPe (which takes ``T`` as the longest baseline of the
 whole run, so a light curve's period depends on its batch-mates; spec §6.8) ``T`` here is either the
 light curve's own baseline or a fixed value from configuration, never a property of the batch.
+
+Long periods: ``f_min = 2 / T`` cannot see a period longer than half the baseline (a Mira of 300 d
+on a 900-d light curve, a long-period Cepheid). With ``long_periods`` the lower end follows the
+light curve's own span ``S`` instead: ``f_min = min(2 / T, 1 / S)``, periods up to one full cycle
+over the observations (the step ``df`` is unchanged).
 """
 
 from __future__ import annotations
@@ -38,11 +43,22 @@ TERRESTRIAL_WINDOWS.setflags(write=False)
 
 
 @njit(cache=True)
-def grid_params(baseline_days: float, max_freq: float, samples_per_peak: float):
-    """``(f_min, df, n)`` of the uniform grid for a baseline in days; ``n = 0`` if it is empty."""
+def grid_params(
+    baseline_days: float,
+    max_freq: float,
+    samples_per_peak: float,
+    long_period_span: float = math.inf,
+):
+    """``(f_min, df, n)`` of the uniform grid for a baseline in days; ``n = 0`` if it is empty.
+
+    A finite ``long_period_span`` (days, the light curve's own span) lowers ``f_min`` to
+    ``min(2 / baseline, 1 / span)`` (see the module doc).
+    """
     if not (baseline_days > 0.0) or not math.isfinite(baseline_days):
         return math.nan, math.nan, 0
     f_min = 2.0 / baseline_days
+    if long_period_span > 0.0 and math.isfinite(long_period_span):
+        f_min = min(f_min, 1.0 / long_period_span)
     df = 1.0 / (samples_per_peak * baseline_days)
     if not (max_freq > f_min):
         return f_min, df, 0
@@ -74,15 +90,18 @@ def frequency_grid(
     max_freq: float = 48.0,
     samples_per_peak: float = 10,
     remove_terrestrial: bool = True,
+    long_period_span: float | None = None,
 ) -> np.ndarray:
     """SCoPe's trial frequencies (cycles/day, float64, ascending) for a baseline in days.
 
     ``remove_terrestrial`` drops the closed :data:`TERRESTRIAL_WINDOWS`. The kernels evaluate the full
     uniform grid and mask these bins, which gives the same values on the kept frequencies.
+    ``long_period_span`` (days): the light curve's span when long periods are searched.
     """
     if samples_per_peak <= 0 or max_freq <= 0:
         raise ValueError("samples_per_peak and max_freq must be positive")
-    f_min, df, n = grid_params(float(baseline_days), float(max_freq), float(samples_per_peak))
+    span = math.inf if long_period_span is None else float(long_period_span)
+    f_min, df, n = grid_params(float(baseline_days), float(max_freq), float(samples_per_peak), span)
     freqs = f_min + df * np.arange(n, dtype=np.float64)
     if remove_terrestrial and n:
         freqs = freqs[terrestrial_keep(f_min, df, n, TERRESTRIAL_WINDOWS).astype(bool)]
@@ -96,13 +115,15 @@ class GridPolicy:
     ``baseline_days=None`` (default): each light curve gets the grid of its own baseline
     ``t_max - t_min``. A number: every light curve gets the grid of that fixed baseline (e.g. the
     survey's length from configuration, SCoPe DR16 ≈ 1757 d). Either way a light curve's grid never
-    depends on the other light curves of its batch.
+    depends on the other light curves of its batch. ``long_periods``: the lower end also reaches
+    one cycle over the light curve's own span (module doc).
     """
 
     max_freq: float = 48.0
     samples_per_peak: float = 10
     remove_terrestrial: bool = True
     baseline_days: float | None = None
+    long_periods: bool = False
 
     def __post_init__(self) -> None:
         if self.max_freq <= 0 or self.samples_per_peak <= 0:
@@ -121,4 +142,5 @@ class GridPolicy:
             max_freq=self.max_freq,
             samples_per_peak=self.samples_per_peak,
             remove_terrestrial=self.remove_terrestrial,
+            long_period_span=curve_baseline_days if self.long_periods else None,
         )

@@ -12,7 +12,7 @@ import numpy as np
 
 from .kernels_ls import gls_at, gls_direct, gls_weights
 from .kernels_ls_fast import gls_fast
-from .kernels_phase_binning import fold_bin
+from .kernels_phase_binning import MAX_MAG_BINS, MAX_PHASE_BINS, fold_bin
 from .kernels_shared import clean_curve
 
 
@@ -67,24 +67,38 @@ def gls_periodogram(
     return out
 
 
-def ce_aov_periodograms(t, mag, f0: float, df: float, nf: int) -> tuple[np.ndarray, np.ndarray]:
+def ce_aov_periodograms(
+    t,
+    mag,
+    f0: float,
+    df: float,
+    nf: int,
+    *,
+    n_phase: int = MAX_PHASE_BINS,
+    n_mag: int = MAX_MAG_BINS,
+) -> tuple[np.ndarray, np.ndarray]:
     """(conditional entropy, AOV F) on the uniform grid, exhaustive fold-and-bin.
 
-    Errors are not used by either statistic.
+    ``n_phase`` × ``n_mag`` bins (default SCoPe's 20 × 10; :func:`find_periods` adapts them to
+    the number of points). Errors are not used by either statistic.
     """
     f0, df, nf = _check_grid(f0, df, nf)
+    if not (2 <= n_phase <= MAX_PHASE_BINS and 1 <= n_mag <= MAX_MAG_BINS):
+        raise ValueError(f"need 2 <= n_phase <= {MAX_PHASE_BINS} and 1 <= n_mag <= {MAX_MAG_BINS}")
     tt, mm, _ = _clean(t, mag, np.ones_like(np.asarray(mag, dtype=np.float64)))
     ce = np.empty(nf)
     aov = np.empty(nf)
-    fold_bin(tt, mm, f0, df, nf, True, True, ce, aov)
+    fold_bin(tt, mm, f0, df, nf, int(n_phase), int(n_mag), True, True, ce, aov)
     return ce, aov
 
 
-def conditional_entropy(t, mag, f0: float, df: float, nf: int) -> np.ndarray:
-    """Conditional entropy (20 phase × 10 mag bins) on the uniform grid; lower = more periodic."""
-    return ce_aov_periodograms(t, mag, f0, df, nf)[0]
+def conditional_entropy(t, mag, f0: float, df: float, nf: int, **bins: int) -> np.ndarray:
+    """Conditional entropy on the uniform grid (bins as :func:`ce_aov_periodograms`); lower =
+    more periodic."""
+    return ce_aov_periodograms(t, mag, f0, df, nf, **bins)[0]
 
 
-def aov_periodogram(t, mag, f0: float, df: float, nf: int) -> np.ndarray:
-    """AOV F statistic (20 phase bins) on the uniform grid; higher = more periodic."""
-    return ce_aov_periodograms(t, mag, f0, df, nf)[1]
+def aov_periodogram(t, mag, f0: float, df: float, nf: int, **bins: int) -> np.ndarray:
+    """AOV F statistic on the uniform grid (bins as :func:`ce_aov_periodograms`); higher = more
+    periodic."""
+    return ce_aov_periodograms(t, mag, f0, df, nf, **bins)[1]

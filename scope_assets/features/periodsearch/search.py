@@ -5,22 +5,55 @@ Algorithms (names are SCoPe's column suffixes, ``period_<ALG>``; ``LS``, ``CE``,
 
 * ``ELS``: generalised Lomb-Scargle (floating mean, weights 1/σ², Zechmeister & Kürster 2009),
   astropy's "standard" normalisation; maximum wins.
-* ``ECE``: conditional entropy, 20 phase × 10 magnitude bins (see
-  :func:`kernels_phase_binning.ce_mag_bins` for the rescaling); minimum wins.
-* ``EAOV``: analysis of variance, 20 phase bins, unweighted; maximum wins.
-* ``ELS_ECE_EAOV``: the candidates are the ``top_n_periods`` highest *isolated* LS peaks and the
-  ``top_n_periods`` deepest isolated CE minima; each candidate is refined by evaluating AOV on the
-  ``refine_steps`` grid bins either side; the candidate with the largest AOV F wins.
+* ``ECE``: conditional entropy on phase × magnitude bins (see
+  :func:`kernels_phase_binning.ce_mag_bins` for the rescaling); the ``top_n_periods`` deepest
+  isolated minima are ranked by their false-alarm probability (FAP).
+* ``EAOV``: analysis of variance on phase bins, unweighted; the ``top_n_periods`` highest
+  isolated maxima are ranked by FAP.
+* ``ELS_ECE_EAOV``: the nested choice below.
+
+Phase bins adapt to the number of points N (:func:`fap.phase_bins_for`, :func:`fap.mag_bins_for`):
+``N // 12`` phase bins within [5, 20] and about 3 points per CE cell, at most SCoPe's 20 × 10
+(reached from N ≈ 600). With SCoPe's fixed 20 × 10 cells, ~120 EROS-1 points leave most CE cells
+empty and every AOV bin with 6 points, so both statistics fit noise.
+
+Significance, one scale for all algorithms: ``-log10 FAP`` of the chosen period (:mod:`fap`):
+Baluev's bound for LS (N, highest frequency, time spread), the F distribution with the populated
+phase bins for AOV, the G-test of independence (populated bins) for CE; for AOV and CE the number
+of independent trials is the grid size. The nested significance is AOV's at the chosen period.
+On white noise the best LS and AOV peaks have FAP < 1 % in 0.8-1.2 % of light curves; CE is
+conservative (0.2 %). SCoPe's z-score over the grid was not a probability: its scale depends on
+the grid, whose high end is pure noise for sparse light curves.
+
+Nested ``ELS_ECE_EAOV`` rule (candidates: the ``top_n_periods`` highest isolated LS peaks and the
+``top_n_periods`` deepest isolated CE minima, taken on the whole grid):
+
+1. each candidate moves to the AOV maximum within ``refine_steps`` grid bins;
+2. it is *supported by LS* if the LS FAP at f or at 2f (the first harmonic an eclipsing binary
+   puts its power in) is ≤ 1e-3, and *by the phase fold* if its AOV FAP is ≤ 1e-3;
+3. candidates with both supports win over all others, ranked by the product of the two FAPs (the
+   sum of log FAPs); the rest rank by their best single FAP (LS at f, or AOV);
+4. a candidate inside a terrestrial window (when ``remove_terrestrial``) is handicapped by a factor
+   1e3 instead of being removed;
+5. the winner is refined below the grid step where its support is: on a two-harmonic
+   least-squares fit (f and 2f) when LS supports f, on the LS power at 2f (then halved) when LS
+   supports it through 2f, else on AOV.
+
+Why: SCoPe takes the candidate with the largest AOV F. On sparse curves (EROS-1, ~120 points
+over 900 d, times rounded to 0.01 d) phase-folding statistics with many bins find strong but
+spurious folds at 0.02-0.05 d, where sub-harmonics of the rounding alias the star's own signal;
+LS, one sinusoid, has no power there. Requiring both statistics to agree removes these, keeps
+AOV's say between P and P/2 for eclipsing binaries (LS supports P through 2f), and falls back to
+the single most significant statistic (e.g. narrow eclipses that LS barely sees). SCoPe's hard
+terrestrial windows (±0.05 c/d around 1-4 c/d, lunar, ½ and 1 yr) remove real periods: 16 % of
+the EROS-1 RR Lyrae and 11 % of its Miras lie in them; the handicap keeps a window period only
+when nothing outside the windows is nearly as good. The single-algorithm outputs keep SCoPe's
+mask. Sub-grid refinement matters at long periods, where one grid step is several per cent of
+the period; two harmonics follow non-sinusoidal shapes (Miras, Cepheids) better than LS's one.
 
 Peaks are isolated in log-period: local extrema of the periodogram, taken best first, dropping any
 within ``min_log_separation`` in ``|ln P|`` of one already taken (default 1e-3, i.e. periods within
 0.1 % are one peak). SCoPe's raw argsort instead spends all N slots on the bins of one or two peaks.
-
-Significance, one scale for all algorithms: the z-score of the chosen bin against the periodogram
-on the kept grid, ``(v - mean) / std`` for LS and AOV and ``(mean - v) / std`` for CE, so higher is
-always more significant. For ELS_ECE_EAOV the chosen bin's AOV F is scored against the AOV
-periodogram's mean/std on every ``sig_stride``-th kept bin (default 16), which does not need the
-exhaustive AOV. (SCoPe itself reports the z-score for single algorithms but the raw F for nested.)
 ``pdot`` is always 0 (SCoPe hard-codes ``doUsePDot=False``).
 """
 
@@ -57,9 +90,9 @@ DEFAULT_ALGORITHMS = ("ELS", "ECE", "EAOV", "ELS_ECE_EAOV")
 class PeriodResult:
     """Period-search output of one algorithm for every light curve of a batch (row = curve).
 
-    ``period`` (days, float64), ``significance`` (z-score, see module doc), ``pdot`` (zeros) have
-    shape (n,); ``top_periods``/``top_significances`` (n, top_n) hold the isolated peaks best
-    first, NaN-padded (for ELS_ECE_EAOV: the refined candidates ranked by AOV F).
+    ``period`` (days, float64), ``significance`` (-log10 FAP, see module doc), ``pdot`` (zeros)
+    have shape (n,); ``top_periods``/``top_significances`` (n, top_n) hold the isolated peaks
+    best first, NaN-padded (for ELS_ECE_EAOV: the candidates in the order of the nested rule).
     ``n_frequencies`` is the size of each curve's uniform grid before terrestrial masking (0 when
     unusable). Unusable light curves (< 4 good points, zero baseline, constant magnitude,
     empty grid; for AOV and nested also ≤ 20 points) are NaN.
@@ -98,17 +131,19 @@ def find_periods(
     remove_terrestrial: bool = True,
     top_n_periods: int = 50,
     baseline_days: float | None = None,
+    long_periods: bool = False,
     n_threads: int | None = None,
     min_log_separation: float = 1e-3,
     refine_steps: int | None = None,
-    sig_stride: int = 16,
     ls_method: str = "fast",
 ) -> dict[str, PeriodResult]:
     """Best periods of every light curve of ``batch`` for each requested algorithm.
 
     Grid (cycles/day): SCoPe's ``2/T … max_freq`` in steps of ``1/(samples_per_peak·T)`` with ``T``
     the light curve's own baseline (``baseline_days=None``) or the fixed ``baseline_days``; never a
-    property of the batch. ``remove_terrestrial`` masks SCoPe's terrestrial windows.
+    property of the batch. ``long_periods`` lowers the low end to one cycle over the light
+    curve's own span where that is lower (:mod:`grid`). ``remove_terrestrial`` masks SCoPe's
+    terrestrial windows (a handicap instead of a mask for the nested search, see module doc).
     ``top_n_periods`` is both the number of candidates per algorithm of the nested search and the
     width of ``top_periods``. ``refine_steps`` (default ``samples_per_peak // 2``) is the AOV
     refinement half-width, in grid steps, around each nested candidate.
@@ -116,7 +151,7 @@ def find_periods(
     ``ls_method="fast"`` computes the GLS periodogram from sums on a decimated grid plus
     band-limited interpolation (absolute power error ≲1e-6, measured ≤ 6e-7 on the real
     development set) and re-evaluates exactly every bin within 1e-4 of the maximum, so the best
-    period is the one ``ls_method="direct"`` (exhaustive float64 trig recurrence) finds; z-scores
+    period is the one ``ls_method="direct"`` (exhaustive float64 trig recurrence) finds; significances
     differ from it by ~1e-6 relative.
 
     Points with a non-finite time, magnitude or error, or an error ≤ 0, are ignored (CE and AOV
@@ -136,8 +171,6 @@ def find_periods(
         raise ValueError("baseline_days must be positive or None")
     if top_n_periods < 1:
         raise ValueError("top_n_periods must be >= 1")
-    if sig_stride < 1:
-        raise ValueError("sig_stride must be >= 1")
     refine = int(samples_per_peak // 2) if refine_steps is None else int(refine_steps)
     if refine < 0:
         raise ValueError("refine_steps must be >= 0")
@@ -172,12 +205,12 @@ def find_periods(
                     float(max_freq),
                     float(samples_per_peak),
                     math.nan if baseline_days is None else float(baseline_days),
+                    bool(long_periods),
                     np.ascontiguousarray(windows, dtype=np.float64),
                     flags,
                     int(top_n_periods),
                     float(min_log_separation),
                     refine,
-                    int(sig_stride),
                     ls_method == "fast",
                     best_f,
                     sig,
