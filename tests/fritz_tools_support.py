@@ -1,5 +1,6 @@
-"""Shared fixtures and helpers of the Fritz-tool tests: a small simulated field 296 served by the
-emulator, its combined predictions in SCoPe's layout, and ways to run and inspect uploads."""
+"""Shared fixtures and helpers of the Fritz-tool tests (a plugin module; tests/conftest.py imports
+it): a small simulated field 296 served by the emulator, its combined predictions in SCoPe's
+layout, and ways to run and inspect uploads."""
 
 from __future__ import annotations
 

@@ -13,8 +13,6 @@ from conftest_emulator import EMULATOR_FRITZ_TOKEN
 from fritz_tools_support import (
     FIELD,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     upload,
 )

@@ -10,8 +10,6 @@ import pandas as pd
 from fritz_tools_support import (
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     expected_uploads,
     run_cli,

@@ -12,8 +12,6 @@ from conftest_emulator import EMULATOR_FRITZ_TOKEN
 from fritz_tools_support import (
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     expected_uploads,
     fast_client,

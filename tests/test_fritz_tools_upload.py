@@ -15,8 +15,6 @@ from fritz_tools_support import (
     FIELD,
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     expected_uploads,
     run_cli,
