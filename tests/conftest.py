@@ -1,1 +1,1 @@
-pytest_plugins = ["conftest_emulator", "conftest_operate"]
+pytest_plugins = ["conftest_emulator", "conftest_operate", "fritz_tools_support"]

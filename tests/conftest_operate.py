@@ -15,16 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from scope_assets.testing.fast_config import FAST_CONFIG
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TINY_FIELDS = ("296", "297")
 TINY_SOURCES = 12
-FAST_CONFIG = """\
-feature_generation:
-  max_freq: 12.0
-  samples_per_peak: 3
-  top_n_periods: 10
-  batch_size: 40
-"""
 
 
 @dataclass(frozen=True)

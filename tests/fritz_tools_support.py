@@ -1,10 +1,12 @@
-"""Shared fixtures and helpers of the Fritz-tool tests: a small simulated field 296 served by the
-emulator, its combined predictions in SCoPe's layout, and ways to run and inspect uploads."""
+"""Shared fixtures and helpers of the Fritz-tool tests (a plugin module; tests/conftest.py imports
+it): a small simulated field 296 served by the emulator, its combined predictions in SCoPe's
+layout, and ways to run and inspect uploads."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from scope_assets.fritz.classification_upload import prepare_upload, upload_clas
 from scope_assets.fritz.fritz_client import FritzClient
 from scope_assets.fritz.upload_plan import UploadOptions
 from scope_assets.fritz.upload_results import UploadSummary
-from scope_assets.io import read_table, write_parquet
+from scope_assets.io import read_parquet, read_table, write_parquet
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.lightcurves.sky_source import ArchiveSkySource
 from scope_assets.sim import simulate_field
@@ -111,6 +113,38 @@ def upload(
     with contextlib.ExitStack() as stack:
         fritz = client or stack.enter_context(fast_client(emulator))
         return upload_classifications(fritz, prepared, opts, config, sky=sky)
+
+
+def upload_with_photometry(
+    emulator: Emulator, fritz_sky: SimSky, workdir: Path, **options
+) -> UploadSummary:
+    """:func:`upload` of the field's predictions with photometry (from the simulated sky) posted
+    as comments."""
+    return upload(
+        emulator,
+        fritz_sky.predictions,
+        workdir,
+        sky=sky_of(fritz_sky),
+        post_phot_as_comment=True,
+        **options,
+    )
+
+
+def refuse_one_source(emulator: Emulator, fritz_sky: SimSky, workdir: Path, **fault) -> str:
+    """Make Fritz answer 400 to every classification of one source (the first an upload of the
+    predictions names); returns its obj_id. A probe upload under ``workdir`` finds it."""
+    probe = upload(emulator, fritz_sky.predictions, workdir / "probe", stop=0)
+    victim = read_parquet(probe.result_path)["obj_id"].iloc[0]
+    emulator.reset()
+    emulator.fritz.inject(
+        400,
+        count=None,
+        method="POST",
+        path_regex="/api/classification$",
+        body_regex=re.escape(victim),
+        **fault,
+    )
+    return victim
 
 
 def run_cli(emulator: Emulator, workdir: Path, *flags: str, main=upload_main) -> int:

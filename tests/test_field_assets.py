@@ -9,7 +9,6 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from conftest_operate import FAST_CONFIG
 
 from resources.execution import ExecutionResource
 from resources.sky import SkySourceResource
@@ -18,6 +17,7 @@ from scope_assets.defs.definitions import build_definitions
 from scope_assets.defs.field_assets import FIELD_ASSETS, FIELD_CHECKS
 from scope_assets.io import DataLayout, read_parquet, write_parquet
 from scope_assets.sim import simulate_field
+from scope_assets.testing.fast_config import FAST_CONFIG
 
 FIELD = 296
 

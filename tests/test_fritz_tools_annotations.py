@@ -6,8 +6,6 @@ import json
 
 import pandas as pd
 from fritz_tools_support import (
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     run_cli,
     writes,
 )

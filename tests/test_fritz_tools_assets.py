@@ -3,7 +3,6 @@ check, fritz_training_set, and the resource switch."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import warnings
 
@@ -13,9 +12,8 @@ from conftest_emulator import EMULATOR_FRITZ_TOKEN
 from fritz_tools_support import (
     FIELD,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
+    refuse_one_source,
     upload,
 )
 
@@ -33,7 +31,7 @@ from scope_assets.defs.fritz_assets import (
     fritz_classifications_all_rows_uploaded,
     fritz_training_set,
 )
-from scope_assets.io import read_parquet, read_table
+from scope_assets.io import read_table
 
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
@@ -100,16 +98,7 @@ def test_fritz_classifications_posts_then_sends_nothing(fritz_emulator, resource
 
 
 def test_check_fails_when_a_row_failed(fritz_emulator, fritz_sky, resources, tmp_path):
-    probe = upload(fritz_emulator, fritz_sky.predictions, tmp_path / "probe", stop=0)
-    victim = read_parquet(probe.result_path)["obj_id"].iloc[0]
-    fritz_emulator.reset()
-    fritz_emulator.fritz.inject(
-        400,
-        count=None,
-        method="POST",
-        path_regex="/api/classification$",
-        body_regex=re.escape(victim),
-    )
+    refuse_one_source(fritz_emulator, fritz_sky, tmp_path)
     result = _materialize(resources, _upload_config())
     assert result.success  # the upload itself finished: the failure is data, and checked
     [check] = result.get_asset_check_evaluations()

@@ -10,8 +10,6 @@ import pytest
 from fritz_tools_support import (
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     run_cli,
     writes,
 )
@@ -87,109 +85,78 @@ CASES = {
         ["--classification", "vnv"],
         "--classification needs --taxonomy-map",
     ),
+    "empty file": (
+        lambda t: t.iloc[:0],
+        READ_FLAGS,
+        "the file has no rows",
+    ),
 }
+#: Checks that need Fritz (GET only): mapper or None (READ_FLAGS), --group-ids, message
+FRITZ_CASES = {
+    "mapper label unknown to Fritz": (
+        {"vnv": {"fritz_label": "Variable", "taxonomy_id": 1017}},
+        [TARGET_GROUP],
+        "entry 'vnv': Fritz label 'Variable' is not a class of taxonomy 1017",
+    ),
+    "unknown group": (
+        None,
+        [9999, TARGET_GROUP],
+        "--group-ids [9999]: not a Fritz group of this token's user",
+    ),
+}
+
+
+def _upload_flags(file, *flags: str, groups=(TARGET_GROUP,)) -> list[str]:
+    return ["--file", str(file), "--group-ids", *map(str, groups), *flags]
+
+
+def _mapper_flags(tmp_path, mapper: dict) -> list[str]:
+    """Read-mode flags with ``mapper`` as the taxonomy map."""
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(mapper))
+    return ["--classification", "read", "--taxonomy-map", str(path)]
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_refused_before_any_request(case, fritz_emulator, fritz_sky, tmp_path, capsys):
     edit, flags, message = CASES[case]
     file = _edited(fritz_sky, tmp_path, edit)
-    status = run_cli(
-        fritz_emulator, tmp_path, "--file", file, "--group-ids", str(TARGET_GROUP), *flags
-    )
-    assert status == 2
+    assert run_cli(fritz_emulator, tmp_path, *_upload_flags(file, *flags)) == 2
     assert message in capsys.readouterr().err
     assert fritz_emulator.fritz.requests() == []
-    assert not (tmp_path / "fritzUpload").exists()
 
 
 def test_unknown_mapper_column_is_refused_before_any_request(
     fritz_emulator, fritz_sky, tmp_path, capsys
 ):
-    mapper = tmp_path / "mine.json"
-    mapper.write_text(
-        json.dumps(
-            {
-                "vnv": {"fritz_label": "variable", "taxonomy_id": 1017},
-                "foo": {"fritz_label": "variable", "taxonomy_id": 1017},
-            }
-        )
-    )
-    flags = ["--classification", "read", "--taxonomy-map", str(mapper)]
-    status = run_cli(
-        fritz_emulator,
-        tmp_path,
-        "--file",
-        str(fritz_sky.predictions),
-        "--group-ids",
-        str(TARGET_GROUP),
-        "--skip-phot",
-        *flags,
-    )
-    assert status == 2
+    mapper = {
+        "vnv": {"fritz_label": "variable", "taxonomy_id": 1017},
+        "foo": {"fritz_label": "variable", "taxonomy_id": 1017},
+    }
+    flags = ["--skip-phot", *_mapper_flags(tmp_path, mapper)]
+    assert run_cli(fritz_emulator, tmp_path, *_upload_flags(fritz_sky.predictions, *flags)) == 2
     assert "entries ['foo']: unknown column" in capsys.readouterr().err
     assert fritz_emulator.fritz.requests() == []
 
 
-def test_mapper_label_unknown_to_fritz_stops_before_any_write(
-    fritz_emulator, fritz_sky, tmp_path, capsys
+@pytest.mark.parametrize("case", list(FRITZ_CASES))
+def test_what_fritz_refuses_stops_before_any_write(
+    case, fritz_emulator, fritz_sky, tmp_path, capsys
 ):
-    mapper = tmp_path / "mine.json"
-    mapper.write_text(json.dumps({"vnv": {"fritz_label": "Variable", "taxonomy_id": 1017}}))
-    flags = ["--classification", "read", "--taxonomy-map", str(mapper), "--skip-phot"]
-    status = run_cli(
-        fritz_emulator,
-        tmp_path,
-        "--file",
-        str(fritz_sky.predictions),
-        "--group-ids",
-        str(TARGET_GROUP),
-        *flags,
-    )
-    assert status == 2
-    assert (
-        "entry 'vnv': Fritz label 'Variable' is not a class of taxonomy 1017"
-        in capsys.readouterr().err
-    )
-    assert writes(fritz_emulator) == []
-    assert not (tmp_path / "fritzUpload").exists()
-
-
-def test_unknown_group_stops_before_any_write(fritz_emulator, fritz_sky, tmp_path, capsys):
-    status = run_cli(
-        fritz_emulator,
-        tmp_path,
-        "--file",
-        str(fritz_sky.predictions),
-        "--group-ids",
-        "9999",
-        str(TARGET_GROUP),
-        *READ_FLAGS,
-        "--skip-phot",
-    )
-    assert status == 2
-    assert "--group-ids [9999]: not a Fritz group of this token's user" in capsys.readouterr().err
+    mapper, groups, message = FRITZ_CASES[case]
+    flags = [*(_mapper_flags(tmp_path, mapper) if mapper else READ_FLAGS), "--skip-phot"]
+    file = fritz_sky.predictions
+    assert run_cli(fritz_emulator, tmp_path, *_upload_flags(file, *flags, groups=groups)) == 2
+    assert message in capsys.readouterr().err
     assert writes(fritz_emulator) == []
     assert {r.method for r in fritz_emulator.fritz.requests()} <= {"GET"}
     assert not (tmp_path / "fritzUpload").exists()
 
 
-def test_missing_file_and_empty_file(fritz_emulator, fritz_sky, tmp_path, capsys):
-    status = run_cli(
-        fritz_emulator,
-        tmp_path,
-        "--file",
-        str(tmp_path / "nope.parquet"),
-        "--group-ids",
-        str(TARGET_GROUP),
-        *READ_FLAGS,
-    )
-    assert status == 2 and "nope.parquet does not exist" in capsys.readouterr().err
-    empty = _edited(fritz_sky, tmp_path, lambda t: t.iloc[:0])
-    status = run_cli(
-        fritz_emulator, tmp_path, "--file", empty, "--group-ids", str(TARGET_GROUP), *READ_FLAGS
-    )
-    assert status == 2 and "the file has no rows" in capsys.readouterr().err
+def test_missing_file_is_refused_before_any_request(fritz_emulator, tmp_path, capsys):
+    flags = _upload_flags(tmp_path / "nope.parquet", *READ_FLAGS)
+    assert run_cli(fritz_emulator, tmp_path, *flags) == 2
+    assert "nope.parquet does not exist" in capsys.readouterr().err
     assert fritz_emulator.fritz.requests() == []
 
 

@@ -10,8 +10,6 @@ import pandas as pd
 from fritz_tools_support import (
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     expected_uploads,
     run_cli,
@@ -25,6 +23,10 @@ from scope_assets.io import read_parquet, read_table, write_parquet
 from scope_assets.lightcurves.ids import decode_id
 
 PARSE = ["--file", "parse", "--group-ids", str(TARGET_GROUP)]
+#: The header of SCoPe's downloaded tables
+SCOPE_HEADER = (
+    "obj_id,ra,dec,classification,taxonomy_id,probability,sum_votes,period_origin,period,labellers"
+)
 
 
 def downloaded(path) -> set[tuple[str, str, float]]:
@@ -77,18 +79,7 @@ def test_parse_rows_follow_scopes_layout(fritz_emulator, fritz_sky, tmp_path):
         run_cli(fritz_emulator, tmp_path, *PARSE, "--output-format", "csv", main=download_main) == 0
     )
     table = read_table(tmp_path / "fritzDownload" / "parse_fritzDownload.csv")
-    assert list(table.columns) == [
-        "obj_id",
-        "ra",
-        "dec",
-        "classification",
-        "taxonomy_id",
-        "probability",
-        "sum_votes",
-        "period_origin",
-        "period",
-        "labellers",
-    ]
+    assert ",".join(table.columns) == SCOPE_HEADER
     row = table.iloc[0]
     n = len(row["classification"].split(";"))
     assert len(str(row["taxonomy_id"]).split(";")) == len(row["probability"].split(";")) == n

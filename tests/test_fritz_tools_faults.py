@@ -5,21 +5,19 @@ source. Nothing is lost, nothing duplicated, failures are reported per row, no t
 from __future__ import annotations
 
 import logging
-import re
 
 import pytest
 from conftest_emulator import EMULATOR_FRITZ_TOKEN
 from fritz_tools_support import (
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     expected_uploads,
     fast_client,
+    refuse_one_source,
     run_cli,
-    sky_of,
     upload,
+    upload_with_photometry,
 )
 
 from scope_assets.io import read_parquet, read_table
@@ -50,14 +48,7 @@ def test_429_html_bursts_everywhere(fritz_emulator, fritz_sky, tmp_path):
     ):
         fritz_emulator.fritz.inject(429, count=4, path_regex=path)
     with patient_client(fritz_emulator) as client:
-        summary = upload(
-            fritz_emulator,
-            fritz_sky.predictions,
-            tmp_path,
-            client=client,
-            sky=sky_of(fritz_sky),
-            post_phot_as_comment=True,
-        )
+        summary = upload_with_photometry(fritz_emulator, fritz_sky, tmp_path, client=client)
     assert_complete(fritz_emulator, fritz_sky, summary)
     injected = [r for r in fritz_emulator.fritz.requests() if r.injected]
     assert len(injected) == 20 and {r.status for r in injected} == {429}
@@ -143,17 +134,8 @@ def test_a_permanently_refused_source_is_reported_and_the_rest_posted(
     fritz_emulator, fritz_sky, tmp_path, capsys, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    probe = upload(fritz_emulator, fritz_sky.predictions, tmp_path / "probe", stop=0)
-    victim = read_parquet(probe.result_path)["obj_id"].iloc[0]
-    fritz_emulator.reset()
-    fritz_emulator.fritz.inject(
-        400,
-        count=None,
-        method="POST",
-        path_regex=CLASSIFY,
-        body_regex=re.escape(victim),
-        body='{"status": "error", "message": "Error posting classification: refused", "data": {}}',
-    )
+    refused = '{"status": "error", "message": "Error posting classification: refused", "data": {}}'
+    victim = refuse_one_source(fritz_emulator, fritz_sky, tmp_path, body=refused)
     flags = ["--file", str(fritz_sky.predictions), "--group-ids", str(TARGET_GROUP), *READ_FLAGS]
     assert run_cli(fritz_emulator, tmp_path, *flags, "--p-threshold", "0.7", "--skip-phot") == 1
     results = read_parquet(tmp_path / "fritzUpload/field_296_fritzUpload_results.parquet")

@@ -15,13 +15,11 @@ from fritz_tools_support import (
     FIELD,
     READ_FLAGS,
     TARGET_GROUP,
-    _fritz_emulator,  # noqa: F401 - fixture
-    _fritz_sky,  # noqa: F401 - fixture
     classifications_on_fritz,
     expected_uploads,
     run_cli,
-    sky_of,
     upload,
+    upload_with_photometry,
     writes,
 )
 
@@ -199,12 +197,10 @@ def test_parallelism_is_bounded(fritz_emulator, fritz_sky, tmp_path):
 
 
 def test_photometry_plots_and_period_annotation(fritz_emulator, fritz_sky, tmp_path):
-    summary = upload(
+    summary = upload_with_photometry(
         fritz_emulator,
-        fritz_sky.predictions,
+        fritz_sky,
         tmp_path,
-        sky=sky_of(fritz_sky),
-        post_phot_as_comment=True,
         post_phasefolded_phot=True,
         comment="uploaded by the tests",
     )
@@ -228,13 +224,7 @@ def test_photometry_plots_and_period_annotation(fritz_emulator, fritz_sky, tmp_p
         periods = [a for a in service.annotations.values() if a["obj_id"] == obj_id]
         assert [a["origin"] for a in periods] == ["uploadedperiod"]
     fritz_emulator.fritz.log.clear()
-    upload(
-        fritz_emulator,
-        fritz_sky.predictions,
-        tmp_path,
-        sky=sky_of(fritz_sky),
-        post_phot_as_comment=True,
-    )
+    upload_with_photometry(fritz_emulator, fritz_sky, tmp_path)
     assert writes(fritz_emulator) == []
 
 
@@ -309,14 +299,7 @@ def test_combined_catalogue_scores_are_the_dnn_xgb_mean_and_nonvar_is_derived(
 
 
 def test_plot_attachments_decode(fritz_emulator, fritz_sky, tmp_path):
-    upload(
-        fritz_emulator,
-        fritz_sky.predictions,
-        tmp_path,
-        sky=sky_of(fritz_sky),
-        post_phot_as_comment=True,
-        stop=2,
-    )
+    upload_with_photometry(fritz_emulator, fritz_sky, tmp_path, stop=2)
     posts = fritz_emulator.fritz.requests("POST", "/comments$")
     bodies = [json.loads(r.body) for r in posts]
     png = base64.b64decode(bodies[0]["attachment"]["body"])

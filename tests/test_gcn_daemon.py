@@ -5,11 +5,10 @@ new candidates make the rescan schedule score that event (and only it) again."""
 
 from __future__ import annotations
 
-import time
-
 import dagster as dg
 import pytest
 import requests
+from dagster._core.scheduler.instigation import TickStatus
 
 from scope_assets.emulator.fritz import separation_deg
 from scope_assets.gcn.automation import EVENT_TAG
@@ -25,6 +24,8 @@ from scope_assets.testing.gcn_stack import start_gcn_stack, wait_for
 pytestmark = pytest.mark.slow
 N_FIRST, N_MORE, N_OTHER = 50, 10, 1
 RUN_TIMEOUT_S = 420
+TICK_TIMEOUT_S = 180
+FINISHED_TICK = [TickStatus.SKIPPED, TickStatus.SUCCESS, TickStatus.FAILURE]
 
 
 def within(localization: tuple[float, float, float], stars) -> bool:
@@ -43,6 +44,22 @@ def successful_runs(instance, key: str) -> list:
     failed = runs_of(instance, key, [dg.DagsterRunStatus.FAILURE])
     assert not failed, f"GCN run failed for {key}"
     return runs_of(instance, key, [dg.DagsterRunStatus.SUCCESS])
+
+
+def last_run_end(instance, keys: list[str]) -> float:
+    """When the last run of these events finished (epoch seconds)."""
+    return max(record.end_time for key in keys for record in runs_of(instance, key))
+
+
+def ticked_since(instance, name: str, since: float) -> bool:
+    """The sensor or schedule ``name`` finished a tick that started after ``since``."""
+    return any(
+        instance.get_ticks(
+            state.instigator_origin_id, state.selector_id, after=since, statuses=FINISHED_TICK
+        )
+        for state in instance.all_instigator_state()
+        if state.instigator_name == name
+    )
 
 
 def classified(stack, names: list[str]) -> set[str]:
@@ -97,7 +114,13 @@ def test_daemon_scores_a_new_event_once_and_rescans_new_sources(tmp_path):
             assert len(above) >= N_FIRST // 2
 
             # later sensor ticks (60 s) and schedule ticks (every minute here) request nothing
-            time.sleep(75)
+            done = last_run_end(instance, [key, other_key])
+            for name in ("gcn_event_sensor", "gcn_rescan"):
+                wait_for(
+                    lambda name=name: ticked_since(instance, name, done),
+                    TICK_TIMEOUT_S,
+                    f"a {name} tick after the runs finished",
+                )
             assert len(runs_of(instance, key)) == 1 and len(runs_of(instance, other_key)) == 1
 
             new_names = post_candidates(stack.fritz_url, key, more, "ZTF26new")

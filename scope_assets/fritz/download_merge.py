@@ -35,7 +35,7 @@ from scope_assets.fritz.fritz_snapshot import chord, unit_vectors
 from scope_assets.fritz.taxonomy_mappers import TaxonomyMapper, load_mapper, validate_mapper
 from scope_assets.io import read_table, write_table
 from scope_assets.kowalski.client import KowalskiClient
-from scope_assets.kowalski.kowalski_sky import KowalskiSkySource, chunks
+from scope_assets.kowalski.kowalski_sky import KowalskiSkySource, chunks, cone_search_query
 from scope_assets.lightcurves.ids import decode_id
 
 FEATURE_RADIUS_ARCSEC = 2.0
@@ -92,19 +92,15 @@ def label_sources(
 
 
 def _cone_queries(ra: np.ndarray, dec: np.ndarray, catalog: str, per_query: int) -> list[dict]:
+    projection = {"_id": 1, "ra": 1, "dec": 1}
     return [
-        {
-            "query_type": "cone_search",
-            "query": {
-                "object_coordinates": {
-                    "radec": {str(i): [float(ra[i]), float(dec[i])] for i in part},
-                    "cone_search_radius": FEATURE_RADIUS_ARCSEC,
-                    "cone_search_unit": "arcsec",
-                },
-                "catalogs": {catalog: {"filter": {}, "projection": {"_id": 1, "ra": 1, "dec": 1}}},
-            },
-            "kwargs": {"max_time_ms": 300_000},
-        }
+        cone_search_query(
+            {str(i): [float(ra[i]), float(dec[i])] for i in part},
+            catalog,
+            projection,
+            FEATURE_RADIUS_ARCSEC,
+            300_000,
+        )
         for part in chunks(list(range(len(ra))), per_query)
     ]
 

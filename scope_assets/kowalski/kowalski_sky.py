@@ -48,6 +48,37 @@ def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+def cone_search_query(
+    radec: dict[str, list[float]],
+    catalog: str,
+    projection: Mapping[str, Any],
+    radius_arcsec: float,
+    max_time_ms: int,
+) -> dict[str, Any]:
+    """One Kowalski cone search of ``catalog`` around each position (key → ``[ra, dec]``)."""
+    return {
+        "query_type": "cone_search",
+        "query": {
+            "object_coordinates": {
+                "radec": radec,
+                "cone_search_radius": radius_arcsec,
+                "cone_search_unit": "arcsec",
+            },
+            "catalogs": {catalog: {"filter": {}, "projection": dict(projection)}},
+        },
+        "kwargs": {"max_time_ms": max_time_ms},
+    }
+
+
+def each_once(hits: Mapping[Any, Sequence[Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
+    """Every document of the cone-search ``hits`` once (by ``_id``)."""
+    unique: dict[Any, Mapping[str, Any]] = {}
+    for docs in hits.values():
+        for doc in docs:
+            unique[doc["_id"]] = doc
+    return list(unique.values())
+
+
 def meta_frame(docs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """``META_COLUMNS`` of Kowalski source documents, in document order."""
     return pd.DataFrame(
@@ -261,36 +292,6 @@ class KowalskiSkySource:
 
     # --- positional queries -------------------------------------------------------------------
 
-    def _cone_queries(
-        self,
-        sources: pd.DataFrame,
-        catalog: str,
-        projection: Mapping[str, Any],
-        radius_arcsec: float,
-    ) -> list[dict[str, Any]]:
-        ra = sources["ra"].to_numpy(dtype=np.float64)
-        dec = sources["dec"].to_numpy(dtype=np.float64)
-        positions = [
-            str(i) for i in range(len(sources)) if np.isfinite(ra[i]) and np.isfinite(dec[i])
-        ]
-        return [
-            {
-                "query_type": "cone_search",
-                "query": {
-                    "object_coordinates": {
-                        "radec": {
-                            key: [float(ra[int(key)]), float(dec[int(key)])] for key in chunk
-                        },
-                        "cone_search_radius": radius_arcsec,
-                        "cone_search_unit": "arcsec",
-                    },
-                    "catalogs": {catalog: {"filter": {}, "projection": dict(projection)}},
-                },
-                "kwargs": {"max_time_ms": self.max_time_ms},
-            }
-            for chunk in chunks(positions, self.ids_per_query)
-        ]
-
     def _cone_hits(
         self,
         sources: pd.DataFrame,
@@ -298,28 +299,24 @@ class KowalskiSkySource:
         projection: Mapping[str, Any],
         radius_arcsec: float,
     ) -> dict[int, list[dict[str, Any]]]:
-        """Row position in ``sources`` → documents of ``catalog`` within the radius."""
+        """Row position in ``sources`` → documents of ``catalog`` within the radius (rows without
+        finite coordinates are not searched)."""
+        ra = sources["ra"].to_numpy(dtype=np.float64)
+        dec = sources["dec"].to_numpy(dtype=np.float64)
+        radec = [
+            (str(i), [float(ra[i]), float(dec[i])])
+            for i in range(len(sources))
+            if np.isfinite(ra[i]) and np.isfinite(dec[i])
+        ]
+        queries = [
+            cone_search_query(dict(part), catalog, projection, radius_arcsec, self.max_time_ms)
+            for part in chunks(radec, self.ids_per_query)
+        ]
         hits: dict[int, list[dict[str, Any]]] = {}
-        for answer in self.client.batch(
-            self._cone_queries(sources, catalog, projection, radius_arcsec)
-        ):
+        for answer in self.client.batch(queries):
             for key, docs in answer.get(catalog, {}).items():
                 hits[int(key)] = docs
         return hits
-
-    def _candidates(
-        self,
-        sources: pd.DataFrame,
-        catalog: str,
-        projection: Mapping[str, Any],
-        radius_arcsec: float,
-    ) -> list[dict[str, Any]]:
-        """Every document of ``catalog`` within the radius of any source (each once)."""
-        unique: dict[Any, dict[str, Any]] = {}
-        for docs in self._cone_hits(sources, catalog, projection, radius_arcsec).values():
-            for doc in docs:
-                unique[doc["_id"]] = doc
-        return list(unique.values())
 
     def crossmatch(self, sources: pd.DataFrame, radius_arcsec: float = 2.0) -> pd.DataFrame:
         """``<Cat>___id`` and ``<Cat>__<col>`` of the closest match per source, as the archive gives.
@@ -330,7 +327,7 @@ class KowalskiSkySource:
         parts = []
         for name, columns in self.xmatch_columns.items():
             projection = {"_id": 1, "ra": 1, "dec": 1, **dict.fromkeys(columns, 1)}
-            docs = self._candidates(sources, name, projection, radius_arcsec)
+            docs = each_once(self._cone_hits(sources, name, projection, radius_arcsec))
             table = pd.DataFrame.from_records(docs, columns=["_id", "ra", "dec", *columns])
             table["_id"] = table["_id"].astype(np.int64)  # Gaia ids are strings in Kowalski
             parts.append(xmatch.crossmatch(sources, table, name, radius_arcsec, columns))
@@ -353,7 +350,8 @@ class KowalskiSkySource:
     def alert_stats(self, sources: pd.DataFrame, radius_arcsec: float = 2.0) -> pd.DataFrame:
         """``n_ztf_alerts`` and ``mean_ztf_alert_braai`` from the alerts within the radius."""
         projection = {"candidate.ra": 1, "candidate.dec": 1, "classifications.braai": 1}
-        docs = self._candidates(sources, self.alerts_catalog, projection, radius_arcsec)
+        hits = self._cone_hits(sources, self.alerts_catalog, projection, radius_arcsec)
+        docs = each_once(hits)
         alerts = pd.DataFrame(
             {
                 "ra": [d["candidate"]["ra"] for d in docs],

@@ -13,15 +13,9 @@ import requests
 from scope_assets.emulator import load_kowalski_catalogs
 from scope_assets.lightcurves.archive import LocalArchive
 from scope_assets.sim import simulate_field
+from scope_assets.testing.fast_config import FAST_CONFIG
 
 FIELD = 296
-FAST_CONFIG = """\
-feature_generation:
-  max_freq: 12.0
-  samples_per_peak: 3
-  top_n_periods: 10
-  batch_size: 40
-"""
 
 
 @dataclass(frozen=True)

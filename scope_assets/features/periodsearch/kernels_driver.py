@@ -7,6 +7,7 @@ rule; conventions in ``kernels_shared.py``, false-alarm probabilities in ``fap.p
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -33,6 +34,21 @@ N_ALGS = 4
 #: AOV and the nested search need more points than SCoPe's 20 phase bins
 MIN_PHASE_POINTS = 21
 _LN10 = math.log(10.0)
+
+
+class SearchSettings(NamedTuple):
+    """The options of :func:`search_curve`, the same for every light curve of a batch."""
+
+    max_freq: float
+    samples_per_peak: float
+    fixed_baseline: float  # NaN: each light curve's own span
+    long_periods: bool
+    windows: np.ndarray  # terrestrial windows to mask, shape (k, 2)
+    flags: np.ndarray  # uint8 per algorithm row: search it
+    n_top: int
+    min_log_sep: float
+    refine: int
+    ls_fast: bool
 
 
 @njit(cache=True)
@@ -66,28 +82,22 @@ def _time_spread(tt, w):
 
 
 @njit(cache=True)
-def search_curve(
-    t,
-    m,
-    e,
-    max_freq,
-    samples_per_peak,
-    fixed_baseline,
-    long_periods,
-    windows,
-    flags,
-    n_top,
-    min_log_sep,
-    refine,
-    ls_fast,
-    best_f,
-    sig,
-    topf,
-    topz,
-):
-    """Period search of one light curve; writes ``best_f[a]``, ``sig[a]``, ``topf[a]``, ``topz[a]``
-    for algorithm ``a`` in (LS, CE, AOV, nested) where ``flags[a]`` is set. Outputs must be NaN on
-    entry; they stay NaN when the curve is unusable."""
+def search_curve(t, m, e, settings, best_f, sig, topf, topz):
+    """Period search of one light curve with :class:`SearchSettings`; writes ``best_f[a]``,
+    ``sig[a]``, ``topf[a]``, ``topz[a]`` for algorithm ``a`` in (LS, CE, AOV, nested) where
+    ``flags[a]`` is set. Outputs must be NaN on entry; they stay NaN when the curve is unusable."""
+    (
+        max_freq,
+        samples_per_peak,
+        fixed_baseline,
+        long_periods,
+        windows,
+        flags,
+        n_top,
+        min_log_sep,
+        refine,
+        ls_fast,
+    ) = settings
     tt, mag, err, _ = clean_curve(t, m, e)
     n = tt.size
     if n < 4:
@@ -201,47 +211,11 @@ def search_curve(
 
 
 @njit(cache=True, parallel=True)
-def search_batch(
-    offsets,
-    t,
-    m,
-    e,
-    max_freq,
-    samples_per_peak,
-    fixed_baseline,
-    long_periods,
-    windows,
-    flags,
-    n_top,
-    min_log_sep,
-    refine,
-    ls_fast,
-    best_f,
-    sig,
-    topf,
-    topz,
-    nf_out,
-):
+def search_batch(offsets, t, m, e, settings, best_f, sig, topf, topz, nf_out):
     """:func:`search_curve` over a CSR batch, one light curve per task (prange)."""
     for c in prange(offsets.size - 1):
         a = offsets[c]
         b = offsets[c + 1]
         nf_out[c] = search_curve(
-            t[a:b],
-            m[a:b],
-            e[a:b],
-            max_freq,
-            samples_per_peak,
-            fixed_baseline,
-            long_periods,
-            windows,
-            flags,
-            n_top,
-            min_log_sep,
-            refine,
-            ls_fast,
-            best_f[c],
-            sig[c],
-            topf[c],
-            topz[c],
+            t[a:b], m[a:b], e[a:b], settings, best_f[c], sig[c], topf[c], topz[c]
         )

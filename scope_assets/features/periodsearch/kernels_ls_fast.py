@@ -1,7 +1,8 @@
 """Fast generalised Lomb-Scargle: exact sums on a decimated grid plus band-limited interpolation.
 
-The float32 coarse pass (:func:`_coarse_sums`) is unrolled by hand over pairs of frequencies and
-over "both sums" / "Σw only" stretches so that numba vectorises each inner loop; keep it as is.
+The float32 coarse pass (:func:`_coarse_sums`) is unrolled by hand over pairs of frequencies;
+its "both sums" / "Σw only" stretches call steps inlined with a constant flag, so numba
+vectorises each variant of the inner loop; keep it so.
 """
 
 from __future__ import annotations
@@ -67,6 +68,52 @@ _F32_ZERO = np.float32(0.0)
 F32_RUN = 32
 
 
+@njit(inline="always", fastmath=FASTMATH)
+def _pair_step(c, s, dc, ds, wy32, w32, with_y):
+    """Sums at two consecutive frequencies (Σwy ones only ``with_y``, a constant after inlining
+    so numba vectorises each variant); advances ``c``, ``s`` by two steps."""
+    a0 = a1 = a2 = a3 = _F32_ZERO
+    b0 = b1 = b2 = b3 = _F32_ZERO
+    for i in range(c.size):
+        ci = c[i]
+        si = s[i]
+        dci = dc[i]
+        dsi = ds[i]
+        wi = w32[i]
+        a2 += wi * ci
+        a3 += wi * si
+        c1 = ci * dci - si * dsi
+        s1 = si * dci + ci * dsi
+        b2 += wi * c1
+        b3 += wi * s1
+        if with_y:
+            wyi = wy32[i]
+            a0 += wyi * ci
+            a1 += wyi * si
+            b0 += wyi * c1
+            b1 += wyi * s1
+        c[i] = c1 * dci - s1 * dsi
+        s[i] = s1 * dci + c1 * dsi
+    return a0, a1, a2, a3, b0, b1, b2, b3
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _single_step(c, s, dc, ds, wy32, w32, with_y):
+    """Sums at one frequency (Σwy only ``with_y``); advances ``c``, ``s`` by one step."""
+    a0 = a1 = a2 = a3 = _F32_ZERO
+    for i in range(c.size):
+        ci = c[i]
+        si = s[i]
+        if with_y:
+            a0 += wy32[i] * ci
+            a1 += wy32[i] * si
+        a2 += w32[i] * ci
+        a3 += w32[i] * si
+        c[i] = ci * dc[i] - si * ds[i]
+        s[i] = si * dc[i] + ci * ds[i]
+    return a0, a1, a2, a3
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _coarse_sums(tau, wy, w, g0, dg, ny, nw, cyr, cyi, cwr, cwi):
     """Σwy·e^{2πigτ} (first ny frequencies) and Σw·e^{2πigτ} (all nw) on ``g = g0 + dg*k``.
@@ -114,84 +161,20 @@ def _coarse_sums(tau, wy, w, g0, dg, ny, nw, cyr, cyi, cwr, cwi):
         k1 = min(k0 + F32_RUN, nw)
         k = k0
         while k + 1 < k1 and k + 1 < ny:  # pairs, both sums
-            a0 = a1 = a2 = a3 = _F32_ZERO
-            b0 = b1 = b2 = b3 = _F32_ZERO
-            for i in range(n):
-                ci = c[i]
-                si = s[i]
-                dci = dc[i]
-                dsi = ds[i]
-                wyi = wy32[i]
-                wi = w32[i]
-                a0 += wyi * ci
-                a1 += wyi * si
-                a2 += wi * ci
-                a3 += wi * si
-                c1 = ci * dci - si * dsi
-                s1 = si * dci + ci * dsi
-                b0 += wyi * c1
-                b1 += wyi * s1
-                b2 += wi * c1
-                b3 += wi * s1
-                c[i] = c1 * dci - s1 * dsi
-                s[i] = s1 * dci + c1 * dsi
-            cyr[k] = a0
-            cyi[k] = a1
-            cwr[k] = a2
-            cwi[k] = a3
-            cyr[k + 1] = b0
-            cyi[k + 1] = b1
-            cwr[k + 1] = b2
-            cwi[k + 1] = b3
+            cyr[k], cyi[k], cwr[k], cwi[k], cyr[k + 1], cyi[k + 1], cwr[k + 1], cwi[k + 1] = (
+                _pair_step(c, s, dc, ds, wy32, w32, True)
+            )
             k += 2
         while k < k1 and k < ny:  # at most one single step, both sums
-            a0 = a1 = a2 = a3 = _F32_ZERO
-            for i in range(n):
-                ci = c[i]
-                si = s[i]
-                a0 += wy32[i] * ci
-                a1 += wy32[i] * si
-                a2 += w32[i] * ci
-                a3 += w32[i] * si
-                c[i] = ci * dc[i] - si * ds[i]
-                s[i] = si * dc[i] + ci * ds[i]
-            cyr[k] = a0
-            cyi[k] = a1
-            cwr[k] = a2
-            cwi[k] = a3
+            cyr[k], cyi[k], cwr[k], cwi[k] = _single_step(c, s, dc, ds, wy32, w32, True)
             k += 1
         while k + 1 < k1:  # pairs, Σw only
-            a2 = a3 = b2 = b3 = _F32_ZERO
-            for i in range(n):
-                ci = c[i]
-                si = s[i]
-                dci = dc[i]
-                dsi = ds[i]
-                wi = w32[i]
-                a2 += wi * ci
-                a3 += wi * si
-                c1 = ci * dci - si * dsi
-                s1 = si * dci + ci * dsi
-                b2 += wi * c1
-                b3 += wi * s1
-                c[i] = c1 * dci - s1 * dsi
-                s[i] = s1 * dci + c1 * dsi
-            cwr[k] = a2
-            cwi[k] = a3
-            cwr[k + 1] = b2
-            cwi[k + 1] = b3
+            _, _, cwr[k], cwi[k], _, _, cwr[k + 1], cwi[k + 1] = _pair_step(
+                c, s, dc, ds, wy32, w32, False
+            )
             k += 2
         while k < k1:
-            a2 = a3 = _F32_ZERO
-            for i in range(n):
-                ci = c[i]
-                si = s[i]
-                a2 += w32[i] * ci
-                a3 += w32[i] * si
-                c[i] = ci * dc[i] - si * ds[i]
-                s[i] = si * dc[i] + ci * ds[i]
-            cwr[k] = a2
-            cwi[k] = a3
+            _, _, cwr[k], cwi[k] = _single_step(c, s, dc, ds, wy32, w32, False)
             k += 1
 
 

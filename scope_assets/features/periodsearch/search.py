@@ -69,7 +69,15 @@ import numpy as np
 from scope_assets.lightcurves.batch import LightCurveBatch
 
 from .grid import TERRESTRIAL_WINDOWS
-from .kernels_driver import ALG_AOV, ALG_CE, ALG_LS, ALG_NESTED, N_ALGS, search_batch
+from .kernels_driver import (
+    ALG_AOV,
+    ALG_CE,
+    ALG_LS,
+    ALG_NESTED,
+    N_ALGS,
+    SearchSettings,
+    search_batch,
+)
 
 #: canonical SCoPe name of every accepted algorithm name
 ALGORITHM_ALIASES: dict[str, str] = {
@@ -187,6 +195,18 @@ def find_periods(
     topz = np.full((n, N_ALGS, top_n_periods), np.nan)
     nf = np.zeros(n, dtype=np.int64)
     windows = TERRESTRIAL_WINDOWS if remove_terrestrial else np.zeros((0, 2))
+    settings = SearchSettings(
+        max_freq=float(max_freq),
+        samples_per_peak=float(samples_per_peak),
+        fixed_baseline=math.nan if baseline_days is None else float(baseline_days),
+        long_periods=bool(long_periods),
+        windows=np.ascontiguousarray(windows, dtype=np.float64),
+        flags=flags,
+        n_top=int(top_n_periods),
+        min_log_sep=float(min_log_separation),
+        refine=refine,
+        ls_fast=ls_method == "fast",
+    )
     if n:
         old = numba.get_num_threads()
         threads = (
@@ -202,16 +222,7 @@ def find_periods(
                     np.ascontiguousarray(batch.t, dtype=np.float64),
                     np.ascontiguousarray(batch.mag, dtype=np.float64),
                     np.ascontiguousarray(batch.magerr, dtype=np.float64),
-                    float(max_freq),
-                    float(samples_per_peak),
-                    math.nan if baseline_days is None else float(baseline_days),
-                    bool(long_periods),
-                    np.ascontiguousarray(windows, dtype=np.float64),
-                    flags,
-                    int(top_n_periods),
-                    float(min_log_separation),
-                    refine,
-                    ls_method == "fast",
+                    settings,
                     best_f,
                     sig,
                     topf,

@@ -90,29 +90,12 @@ def _quadrant_name(ccd: int | None, quad: int | None) -> str:
     return f"ccd_{int(ccd):02d}_quad_{int(quad)}"
 
 
-def preds_file(
-    layout: DataLayout,
-    algorithm: str,
-    field: int | str,
-    ccd: int | None = None,
-    quad: int | None = None,
-) -> Path:
-    """SCoPe's output path: ``field_<f>.parquet`` or ``ccd_<cc>_quad_<q>.parquet``."""
+def _output_file(whole_field: Path, ccd: int | None, quad: int | None, suffix: str) -> Path:
+    """SCoPe's output path: ``whole_field`` (``field_<f>…``), or for one quadrant its sibling
+    ``ccd_<cc>_quad_<q><suffix>``."""
     if ccd is None and quad is None:
-        return layout.preds_file(algorithm, field)
-    return layout.preds_dir(algorithm, field) / f"{_quadrant_name(ccd, quad)}.parquet"
-
-
-def flagged_file(
-    layout: DataLayout,
-    algorithm: str,
-    field: int | str,
-    ccd: int | None = None,
-    quad: int | None = None,
-) -> Path:
-    if ccd is None and quad is None:
-        return layout.flagged_file(algorithm, field)
-    return layout.preds_dir(algorithm, field) / f"{_quadrant_name(ccd, quad)}_flagged.json"
+        return whole_field
+    return whole_field.with_name(f"{_quadrant_name(ccd, quad)}{suffix}")
 
 
 def feature_inputs(
@@ -345,15 +328,16 @@ def predict_field(
         feature_directory=feature_directory,
         feature_file_prefix=feature_file_prefix,
     )
+    flagged = layout.flagged_file(algorithm, field)
     return run_inference(
         models,
         inputs,
-        preds_file(layout, algorithm, field, ccd, quad),
+        _output_file(layout.preds_file(algorithm, field), ccd, quad, ".parquet"),
         algorithm=algorithm,
         field=field,
         config=config,
         batch_size=batch_size,
-        flagged_path=flagged_file(layout, algorithm, field, ccd, quad) if flag_ids else None,
+        flagged_path=_output_file(flagged, ccd, quad, "_flagged.json") if flag_ids else None,
         meta_path=layout.preds_meta_file(algorithm, field),
         write_csv=write_csv,
         write_metadata=write_metadata,

@@ -44,18 +44,17 @@ def create_inference_script(
     command = " ".join(shlex.quote(a) for a in args)
     command += ' --field "$1" --whole-field --flag-ids'
     command += f" --batch-size {int(batch_size)}"
-    if data_dir:
-        command += f" --data-dir {shlex.quote(str(Path(data_dir).resolve()))}"
-    if feature_directory:
-        command += f" --feature-directory {shlex.quote(feature_directory)}"
-    if feature_stats:
-        command += f" --feature-stats {shlex.quote(str(Path(feature_stats).resolve()))}"
-    if training_set:
-        command += f" --training-set {shlex.quote(str(Path(training_set).resolve()))}"
-    if scale_features:
-        command += f" --scale-features {shlex.quote(scale_features)}"
-    if period_suffix:
-        command += f" --period-suffix {shlex.quote(period_suffix)}"
+    optional = [  # (flag, value, a path to resolve)
+        ("--data-dir", data_dir, True),
+        ("--feature-directory", feature_directory, False),
+        ("--feature-stats", feature_stats, True),
+        ("--training-set", training_set, True),
+        ("--scale-features", scale_features, False),
+        ("--period-suffix", period_suffix, False),
+    ]
+    for flag, value, is_path in optional:
+        if value:
+            command += f" {flag} {shlex.quote(str(Path(value).resolve()) if is_path else value)}"
     if write_csv:
         command += " --write-csv"
     text = (
