@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scope_assets.sim.classes import SURVEY_END_HMJD, SURVEY_START_HMJD
+from scope_assets.sim.ztf_photometry import ERROR_FLOOR
 
 VERNAL_EQUINOX_2018_MJD = 58197.67  # 2018-03-20 16:15 UT: the Sun is at RA 0
 SUN_RA_DEG_PER_DAY = 360.0 / 365.25
@@ -48,6 +49,7 @@ class Cadence:
     depth: np.ndarray  # float64, 5-sigma limiting magnitude
     bad: np.ndarray  # bool, whole exposure flagged
     clrcoeff: np.ndarray  # float32, colour coefficient of the exposure's calibration
+    error_floor: float = ERROR_FLOOR  # mag, calibration floor of the survey's errors
 
     def band(self, filterid: int) -> np.ndarray:
         """Indices of the exposures in one filter."""

@@ -165,7 +165,7 @@ def stratified_tags(rng: np.random.Generator, n_stars: int) -> np.ndarray:
     return tags[np.argsort(keys, kind="stable")]
 
 
-def _faint_heavy_magnitudes(rng: np.random.Generator, low: np.ndarray, high: np.ndarray):
+def faint_heavy_magnitudes(rng: np.random.Generator, low: np.ndarray, high: np.ndarray):
     """Magnitudes in [low, high] with density rising as 10^(STAR_COUNT_SLOPE m)."""
     a = STAR_COUNT_SLOPE * np.log(10.0)
     u = rng.random(len(low))
@@ -186,7 +186,7 @@ def draw_stars(
     gr = np.array([rng.uniform(*s.gr_range) for s in specs])
     r_low = np.array([s.r_mag_range[0] for s in specs])
     r_high = np.minimum([s.r_mag_range[1] for s in specs], FAINTEST_G - gr)
-    r = _faint_heavy_magnitudes(rng, r_low, np.maximum(r_high, r_low))
+    r = faint_heavy_magnitudes(rng, r_low, np.maximum(r_high, r_low))
     i_mag = r - (0.05 + 0.4 * gr)
     east = rng.uniform(-FIELD_HALF_WIDTH_DEG, FIELD_HALF_WIDTH_DEG, pool)
     north = rng.uniform(-FIELD_HALF_WIDTH_DEG, FIELD_HALF_WIDTH_DEG, pool)

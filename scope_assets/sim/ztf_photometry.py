@@ -28,10 +28,13 @@ RARE_FLAGS = (1, 16, 2)
 RARE_FLAG_FRACTION = 0.003
 
 
-def ztf_mag_error(mag: np.ndarray | float, depth: np.ndarray | float = 20.5) -> np.ndarray:
-    """1-sigma magnitude error of a point of magnitude ``mag`` in an exposure of ``depth``."""
+def ztf_mag_error(
+    mag: np.ndarray | float, depth: np.ndarray | float = 20.5, error_floor: float = ERROR_FLOOR
+) -> np.ndarray:
+    """1-sigma magnitude error of a point of magnitude ``mag`` in an exposure of ``depth``
+    (``error_floor``: the calibration floor in mag; other surveys' cadences set their own)."""
     x = 10.0 ** (0.4 * (np.asarray(mag, dtype=np.float64) - depth))
-    return np.sqrt(ERROR_FLOOR**2 + SKY_NOISE * x + SOURCE_NOISE * x**2)
+    return np.sqrt(error_floor**2 + SKY_NOISE * x + SOURCE_NOISE * x**2)
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,14 @@ def observe(
     depth: np.ndarray,
     bad_exposure: np.ndarray,
     rng: np.random.Generator,
+    error_floor: float = ERROR_FLOOR,
 ) -> Observation:
     """Detect, add noise and flag: ``true_mag``, ``depth`` and ``bad_exposure`` per exposure."""
     detected = np.flatnonzero(true_mag < depth + rng.normal(0.0, 0.1, len(true_mag)))
     true_mag, depth = true_mag[detected], depth[detected]
-    sigma = ztf_mag_error(true_mag, depth)
+    sigma = ztf_mag_error(true_mag, depth, error_floor)
     mag = true_mag + rng.normal(0.0, 1.0, len(detected)) * sigma
-    magerr = ztf_mag_error(mag, depth) * rng.lognormal(0.0, 0.05, len(detected))
+    magerr = ztf_mag_error(mag, depth, error_floor) * rng.lognormal(0.0, 0.05, len(detected))
 
     catflags = np.zeros(len(detected), dtype=np.int32)
     bad = bad_exposure[detected]
