@@ -136,7 +136,7 @@ def test_manifest_round_trip(tmp_path, training_set):
     assert manifest.tag == "vnv" and manifest.algorithm == "xgb" and manifest.group == "demo"
     assert manifest.features == CONFIG.class_columns("vnv")  # 35 phenomenological, in order
     assert manifest.period_suffix == "ELS_ECE_EAOV" and manifest.label == "variable"
-    assert manifest.threshold == 0.7 and manifest.scaling_method == "min_max"
+    assert manifest.threshold == 0.7 and manifest.scaling_method == "log_min_max"
     assert set(manifest.scaling_stats) == set(manifest.features)
     for stats in manifest.scaling_stats.values():
         assert set(stats) == {"min", "max", "median", "mean", "std"}

@@ -24,6 +24,7 @@ from scope_assets.cli.ml_shared_options import (
 )
 from scope_assets.config import TrainingConfig
 from scope_assets.ml.model_files.models_root import resolve_models_root
+from scope_assets.ml.model_files.scaling import SCALING_METHODS
 from scope_assets.ml.training.demo_models import (
     DEMO_DNN,
     train_demo_models,
@@ -58,9 +59,10 @@ def _train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--group", default=None, help=f"model group (default: {DEMO_GROUP})")
     parser.add_argument(
         "--scale-features",
-        default="min_max",
-        choices=["min_max", "median_std", "none"],
-        help="(default: %(default)s)",
+        default="log_min_max",
+        choices=[*SCALING_METHODS, "none"],
+        help="(default: %(default)s; SCoPe's is min_max: log_min_max scales features spanning "
+        "two decades or more, like the period, in log10)",
     )
     parser.add_argument(
         "--seed",

@@ -79,7 +79,7 @@ class BatchScorer:
         # models sharing imputation and scaling (one feature set, one training set) share
         # their input matrix
         self.input_keys = [
-            (id(m.imputation), tuple(cols), m.scaler.shift.tobytes(), m.scaler.scale.tobytes())
+            (id(m.imputation), tuple(cols), m.scaler.key)
             for m, cols in zip(models, plan.model_columns, strict=True)
         ]
 

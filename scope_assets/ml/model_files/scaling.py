@@ -1,9 +1,17 @@
-"""Feature scaling with stored statistics (SCoPe's ``min_max`` and ``median_std``).
+"""Feature scaling with stored statistics (SCoPe's ``min_max`` and ``median_std``, and our own
+``log_min_max``).
 
 Statistics are computed once — from the imputed training rows at training time, or for SCoPe's
 own models from a SCoPe training set or a config-style ``feature_stats`` mapping — and stored with
 the model. A feature is scaled only when its statistics exist and are usable (``std != 0`` and
 ``max != min``), exactly as SCoPe skips constant features.
+
+``log_min_max`` (not in SCoPe; the demo models use it): a feature that is positive over the whole
+training set and spans at least :data:`LOG_SPAN_DEX` decades (period, chi², significance, …) is
+min-max scaled in log10, every other feature as ``min_max``. With plain ``min_max`` a period
+range of 0.03-500 d maps every RR Lyrae, δ Scuti and contact binary below 0.002, and the DNN
+cannot tell them apart (measured: simulated EROS-1 RR Lyrae vs contact binaries, AUC 0.72).
+Values below a quarter of a decade under the training minimum are clipped there.
 """
 
 from __future__ import annotations
@@ -16,8 +24,11 @@ import pandas as pd
 
 from scope_assets.errors import ScopeError
 
-SCALING_METHODS = ("min_max", "median_std")
+SCALING_METHODS = ("min_max", "median_std", "log_min_max")
 STAT_KEYS = ("min", "max", "median", "mean", "std")
+LOG_SPAN_DEX = 2.0
+"""Decades a positive feature must span in training for ``log_min_max`` to scale it in log10."""
+LOG_CLIP_DEX = 0.25
 
 
 class ScalingError(ScopeError, ValueError):
@@ -100,11 +111,12 @@ class Scaler:
     shift: np.ndarray
     scale: np.ndarray
     method: str | None
+    log10: np.ndarray | None = None  # bool per column: scaled in log10 (``log_min_max``)
 
     @classmethod
     def build(cls, columns: list[str], stats: FeatureStats | None, method: str | None) -> Scaler:
         n = len(columns)
-        shift, scale = np.zeros(n), np.ones(n)
+        shift, scale, log10 = np.zeros(n), np.ones(n), np.zeros(n, dtype=bool)
         if method not in (None, "none", *SCALING_METHODS):
             raise ScalingError(f"unknown scaling method {method!r}; expected {SCALING_METHODS}")
         if method in SCALING_METHODS and stats is not None:
@@ -115,18 +127,34 @@ class Scaler:
                 std = s.get("std", np.nan)
                 if not np.isfinite(std) or std == 0:
                     continue  # SCoPe skips constant features
-                if method == "min_max":
-                    lo, hi = s.get("min", np.nan), s.get("max", np.nan)
-                    if np.isfinite(lo) and np.isfinite(hi) and hi != lo:
-                        shift[i], scale[i] = lo, hi - lo
-                else:
+                if method == "median_std":
                     med = s.get("median", np.nan)
                     if np.isfinite(med):
                         shift[i], scale[i] = med, std
-        return cls(tuple(columns), shift, scale, method if method != "none" else None)
+                    continue
+                lo, hi = s.get("min", np.nan), s.get("max", np.nan)
+                if not (np.isfinite(lo) and np.isfinite(hi) and hi != lo):
+                    continue
+                if method == "log_min_max" and lo > 0 and np.log10(hi / lo) >= LOG_SPAN_DEX:
+                    log10[i] = True
+                    lo, hi = np.log10(lo), np.log10(hi)
+                shift[i], scale[i] = lo, hi - lo
+        method = method if method != "none" else None
+        return cls(tuple(columns), shift, scale, method, log10 if log10.any() else None)
+
+    @property
+    def key(self) -> bytes:
+        """Bytes that differ between two scalers that transform differently."""
+        mask = b"" if self.log10 is None else self.log10.tobytes()
+        return self.shift.tobytes() + self.scale.tobytes() + mask
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale a float64 ``(n, len(columns))`` array (returns a new float64 array)."""
+        if self.log10 is not None:
+            values = np.array(values, dtype=np.float64)
+            floor = 10.0 ** (self.shift[self.log10] - LOG_CLIP_DEX)
+            with np.errstate(invalid="ignore"):
+                values[:, self.log10] = np.log10(np.maximum(values[:, self.log10], floor))
         out = np.subtract(values, self.shift)
         np.divide(out, self.scale, out=out)
         return out

@@ -59,7 +59,7 @@ def train_options(
     config: ScopeConfig,
     *,
     seed: int | None = None,
-    scaling: str | None = "min_max",
+    scaling: str | None = "log_min_max",
     cv: bool = False,
     epochs: int | None = None,
     batch_size: int | None = None,

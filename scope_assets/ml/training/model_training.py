@@ -50,7 +50,7 @@ STATS_SETS = ("val", "test")
 
 @dataclass
 class TrainOptions:
-    scaling_method: str | None = "min_max"
+    scaling_method: str | None = "log_min_max"  # SCoPe: min_max (see scaling.py)
     seed: int = 42
     test_size: float = 0.1
     val_size: float = 0.1
