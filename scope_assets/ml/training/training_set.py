@@ -3,7 +3,9 @@
 For the embedded default the labelled sources are simulated: a training sky is simulated with the
 sky simulator (its own field and seed, so it never overlaps the demo field), its light curves go
 through the same feature code as a field (``features_for_light_curves``), and the simulator's
-truth classes become SCoPe label columns (:mod:`scope_assets.ml.training.labels`).
+truth classes become SCoPe label columns (:mod:`scope_assets.ml.training.labels`). Stars seen with
+EROS-1's and Stripe 82's cadences are added (:mod:`~scope_assets.ml.training.survey_training_rows`;
+column ``survey``), so that the classifiers hold on real stars of those surveys.
 :func:`build_training_set` is the part that does not care where the features came from.
 """
 
@@ -205,6 +207,11 @@ def demo_training_set(
     simulated and featurised again and rewritten atomically.
     """
     from scope_assets.io import read_parquet, write_parquet
+    from scope_assets.ml.training.survey_training_rows import (
+        survey_star_counts,
+        survey_training_rows,
+        surveys_text,
+    )
 
     path = training_set_path(training_dir)
     settings = {
@@ -214,12 +221,13 @@ def demo_training_set(
         "period_suffix": config.period_suffix,
         "feature_generation": config.feature_generation.model_dump(),
         "feature_code": feature_code_fingerprint(),
+        "survey_stars": survey_star_counts(n_sources),
     }
     if path.exists() and not rebuild:
         df = read_parquet(path)
         if df.attrs.get("training_set_settings") == json.loads(json.dumps(settings)):
             return df, path
-    df = simulated_training_set(
+    ztf = simulated_training_set(
         Path(training_dir) / "sky",
         config,
         n_sources=n_sources,
@@ -228,7 +236,15 @@ def demo_training_set(
         workers=workers,
         progress=progress,
     )
-    df.attrs["training_set_settings"] = settings
+    stars = survey_star_counts(n_sources)
+    features, truth = survey_training_rows(config, seed=seed, first_field=field + 1, stars=stars)
+    surveys = build_training_set(features, truth, source="simulated survey stars")
+    df = pd.concat([ztf.assign(survey="ztf"), surveys], ignore_index=True)
+    df.attrs = ztf.attrs | {
+        "training_set_source": f"{ztf.attrs['training_set_source']} + {surveys_text(stars)}",
+        "training_set_settings": settings,
+    }
+    df.attrs["training_set_fingerprint"] = training_set_fingerprint(df)
     write_parquet(df, path)
     # read back, so a fresh build and a reuse hand the very same table to training
     return read_parquet(path), path
