@@ -19,11 +19,18 @@ count as not recovered. Sets (read in place from ``shared_path("data", "real")``
 * ``lcurvemaker``: 10 eccentric detached binaries, zr band, catflags == 0.
 
 The search runs over light curves in parallel on all numba threads (both cores here).
+
+Then the same feature rows are scored with a model group (default: the committed demo group,
+``--models-dir``/``--group`` to change it) through ``run_inference``, and a second table gives, per
+set and algorithm, the ROC AUC with which the RR Lyrae score (max of ``rrab``, ``rrc``) and the
+eclipsing-binary score (max of ``ea``, ``wuma``) tell real RR Lyrae from real eclipsing binaries
+(``scope_assets.testing.real_classification``). ``--no-classifiers`` skips it.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,14 +38,21 @@ import numpy as np
 import pandas as pd
 
 from scope_assets.config import load_config
+from scope_assets.ml.model_files.models_root import resolve_models_root
 from scope_assets.testing import shared_path
+from scope_assets.testing.real_classification import score_features, separation_table
 from scope_assets.testing.real_light_curves import (
     load_eros1,
     load_lcurvemaker,
     load_ztfperiodic,
     match_table,
 )
-from scope_assets.testing.real_recovery import pipeline_periods, recovery_summary
+from scope_assets.testing.real_recovery import (
+    periods_from_features,
+    pipeline_features,
+    recovery_summary,
+    with_algorithms,
+)
 
 ALGORITHMS = ("ELS_ECE_EAOV", "ELS")
 
@@ -52,6 +66,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--no-long-periods", action="store_true", help="SCoPe's 2/T grid floor")
     ap.add_argument("--csv", type=Path, help="write the per-curve table here")
+    ap.add_argument("--models-dir", type=Path, help="models root (default: the repository's)")
+    ap.add_argument("--group", default="demo", help="model group to score with")
+    ap.add_argument("--no-classifiers", action="store_true", help="period table only")
     return ap.parse_args()
 
 
@@ -83,19 +100,50 @@ def main() -> None:
         f"windows {'on' if fg.remove_terrestrial else 'off'}, long periods {fg.long_periods}; "
         f"min {fg.min_n_lc_points} points after cleaning"
     )
-    tables = []
+    config = with_algorithms(config, ALGORITHMS)
+    tables, feature_sets, labels = [], [], []
+    offset = 0  # every set's ids follow the previous set's, so the sets score as one table
     for name, curves in load_sets(args).items():
         t0 = time.perf_counter()
-        table = match_table(curves, pipeline_periods(curves, config, ALGORITHMS))
+        features = pipeline_features(curves, config)
+        table = match_table(curves, periods_from_features(features, len(curves), ALGORITHMS))
         seconds = time.perf_counter() - t0
         print(f"{name}: {len(curves)} light curves in {seconds:.1f} s")
         tables.append(table)
+        feature_sets.append(features.assign(_id=features["_id"] + offset))
+        labels.append(
+            pd.DataFrame(
+                {
+                    "_id": offset + 1 + np.arange(len(curves)),
+                    "source": name,
+                    "label": [c.label for c in curves],
+                }
+            )
+        )
+        offset += len(curves)
     table = pd.concat(tables, ignore_index=True)
     print("\nPeriod recovery, % of light curves (exact = within 1 %; harmonic: P/2, 2P, ... 5P)")
     print(recovery_summary(table, ALGORITHMS).round(1).to_string())
     _print_subsets(table, fg.max_freq)
     if args.csv:
         table.to_csv(args.csv, index=False)
+    if not args.no_classifiers:
+        _print_separation(args, config, feature_sets, labels)
+
+
+def _print_separation(args, config, feature_sets: list, labels: list) -> None:
+    models_root = resolve_models_root(args.models_dir)
+    with tempfile.TemporaryDirectory() as scratch:
+        scores = score_features(
+            pd.concat(feature_sets, ignore_index=True),
+            models_root,
+            config,
+            Path(scratch),
+            group=args.group,
+        )
+    table = separation_table(scores, pd.concat(labels, ignore_index=True))
+    print(f"\nReal RR Lyrae vs eclipsing binaries, ROC AUC (models: {models_root}, {args.group})")
+    print(table.round(3).to_string(index=False))
 
 
 def _print_subsets(table: pd.DataFrame, max_freq: float) -> None:

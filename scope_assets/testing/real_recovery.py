@@ -38,6 +38,32 @@ def raw_light_curves(curves: Sequence[RealCurve]) -> RawLightCurves:
     return long_table_to_raw(table, source="real development set")
 
 
+def with_algorithms(config: ScopeConfig, algorithms: Sequence[str]) -> ScopeConfig:
+    """``config`` with its period algorithms replaced by ``algorithms``."""
+    fg = config.feature_generation.model_copy(update={"period_algorithms": list(algorithms)})
+    return config.model_copy(update={"feature_generation": fg})
+
+
+def pipeline_features(curves: Sequence[RealCurve], config: ScopeConfig) -> pd.DataFrame:
+    """The feature rows of the curves (``_id`` = position + 1; curves cleaning drops are
+    absent), from the feature pipeline run with ``config``."""
+    features, _ = features_for_light_curves(raw_light_curves(curves), None, config)
+    return features
+
+
+def periods_from_features(
+    features: pd.DataFrame, n_curves: int, algorithms: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Period of each of ``n_curves`` curves (days; NaN where no feature row) per algorithm."""
+    row = features["_id"].to_numpy(dtype=np.int64) - 1
+    out = {}
+    for alg in algorithms:
+        periods = np.full(n_curves, np.nan)
+        periods[row] = features[f"period_{alg}"].to_numpy(dtype=np.float64)
+        out[alg] = periods
+    return out
+
+
 def pipeline_periods(
     curves: Sequence[RealCurve],
     config: ScopeConfig,
@@ -45,17 +71,8 @@ def pipeline_periods(
 ) -> dict[str, np.ndarray]:
     """Period of each curve (days; NaN when cleaning dropped it) for each of ``algorithms``, from
     the feature pipeline run with ``config`` (its period algorithms replaced by ``algorithms``)."""
-    fg = config.feature_generation.model_copy(update={"period_algorithms": list(algorithms)})
-    features, _ = features_for_light_curves(
-        raw_light_curves(curves), None, config.model_copy(update={"feature_generation": fg})
-    )
-    row = features["_id"].to_numpy(dtype=np.int64) - 1
-    out = {}
-    for alg in algorithms:
-        periods = np.full(len(curves), np.nan)
-        periods[row] = features[f"period_{alg}"].to_numpy(dtype=np.float64)
-        out[alg] = periods
-    return out
+    features = pipeline_features(curves, with_algorithms(config, algorithms))
+    return periods_from_features(features, len(curves), algorithms)
 
 
 def recovery_summary(
