@@ -96,7 +96,7 @@ def test_daemon_scores_a_new_event_once_and_rescans_new_sources(tmp_path):
             assert scored_names(stack, key) == set(names)
             assert len(above) >= N_FIRST // 2
 
-            # later sensor ticks (60 s) and schedule ticks (every minute here) request nothing
+            # later sensor ticks (30 s) and schedule ticks (every minute here) request nothing
             time.sleep(75)
             assert len(runs_of(instance, key)) == 1 and len(runs_of(instance, other_key)) == 1
 
