@@ -113,7 +113,7 @@ def test_daemon_scores_a_new_event_once_and_rescans_new_sources(tmp_path):
             assert scored_names(stack, key) == set(names)
             assert len(above) >= N_FIRST // 2
 
-            # later sensor ticks (60 s) and schedule ticks (every minute here) request nothing
+            # later sensor ticks (30 s) and schedule ticks (every minute here) request nothing
             done = last_run_end(instance, [key, other_key])
             for name in ("gcn_event_sensor", "gcn_rescan"):
                 wait_for(

@@ -13,6 +13,7 @@ Each asset calls the same functions as ``scope-download-gcn-sources``, ``generat
 """
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -22,6 +23,7 @@ from resources.fritz import FritzResource
 from resources.gcn import GcnResource
 from resources.sky import SkySourceResource
 from resources.storage import StorageResource
+from scope_assets.config import ScopeConfig
 from scope_assets.defs.metadata import counts_markdown, table_metadata
 from scope_assets.gcn.event_sources import (
     DEFAULT_SAVE_FILENAME,
@@ -30,9 +32,12 @@ from scope_assets.gcn.event_sources import (
 )
 from scope_assets.io import DataLayout
 from scope_assets.io.layout import specific_ids_field
+from scope_assets.lightcurves.sky_source import SkySource
 
 GROUP = "gcn"
 TOP_CANDIDATES = 3
+FRITZ_RETRY = dg.RetryPolicy(max_retries=2, delay=10)
+"""The steps that talk to Fritz retry (a Fritz hiccup should not fail the event's run)."""
 
 gcn_events = dg.DynamicPartitionsDefinition(name="gcn_events")
 """One partition per GCN event, keyed by its ``dateobs`` (``YYYY-MM-DDTHH:MM:SS``)."""
@@ -61,11 +66,22 @@ def _event_ids(layout: DataLayout, key: str) -> pd.DataFrame:
     return read_specific_ids(sources_file(layout, key))
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
+def _ids_sky_config(
+    context: dg.AssetExecutionContext, storage: StorageResource, sky: SkySourceResource
+) -> tuple[pd.DataFrame, SkySource, ScopeConfig]:
+    """What the light-curve and feature steps read: the event's ids, the sky and the config."""
+    ids = _event_ids(storage.layout(), context.partition_key)
+    return ids, sky.get_source(), storage.scope_config()
+
+
+def _event_asset(**kwargs: Any):
+    """An asset of one GCN event (the partitions and group every GCN asset shares)."""
+    return dg.asset(partitions_def=gcn_events, group_name=GROUP, **kwargs)
+
+
+@_event_asset(
     kinds={"fritz", "parquet"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+    retry_policy=FRITZ_RETRY,
     description="Fritz sources in the event's localization and the ZTF light curves within "
     "radius_arcsec of each (SCoPe's ids file for --doSpecificIDs).",
 )
@@ -102,9 +118,7 @@ def gcn_sources(
     )
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
+@_event_asset(
     kinds={"parquet"},
     deps=[gcn_sources],
     description="The event's light curves, fetched by id and cleaned (lightcurves/field_<dateobs>"
@@ -115,11 +129,8 @@ def gcn_light_curves(
 ) -> dg.MaterializeResult:
     from scope_assets.gcn.specific_ids import clean_specific_ids
 
-    key, layout = context.partition_key, storage.layout()
-    path = layout.light_curves_file(event_field(key))
-    summary = clean_specific_ids(
-        _event_ids(layout, key), sky.get_source(), storage.scope_config(), path
-    )
+    path = storage.layout().light_curves_file(event_field(context.partition_key))
+    summary = clean_specific_ids(*_ids_sky_config(context, storage, sky), path)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
@@ -129,9 +140,7 @@ def gcn_light_curves(
     )
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
+@_event_asset(
     kinds={"parquet"},
     deps=[gcn_light_curves],
     description="Features of the event's light curves with their Fritz names "
@@ -143,16 +152,10 @@ def gcn_features(
     from scope_assets.gcn.specific_ids import cleaned_specific_ids_features
     from scope_assets.io import read_parquet
 
-    key, layout = context.partition_key, storage.layout()
-    field = event_field(key)
+    layout, field = storage.layout(), event_field(context.partition_key)
     output = layout.specific_ids_features_file(field)
-    cleaned_specific_ids_features(
-        _event_ids(layout, key),
-        layout.light_curves_file(field),
-        sky.get_source(),
-        storage.scope_config(),
-        output,
-    )
+    ids, source, config = _ids_sky_config(context, storage, sky)
+    cleaned_specific_ids_features(ids, layout.light_curves_file(field), source, config, output)
     features = read_parquet(output, columns=["_id", "fritz_name"])
     return dg.MaterializeResult(metadata=table_metadata(output, features))
 
@@ -182,30 +185,26 @@ def _predict_event(
     )
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
-    kinds={"parquet", "xgboost"},
-    deps=[gcn_features],
-    description="XGB scores of the event's light curves (preds_xgb/field_<dateobs>_specific_ids/).",
-)
-def gcn_xgb_predictions(
-    context: dg.AssetExecutionContext, storage: StorageResource, gcn: GcnResource
-) -> dg.MaterializeResult:
-    return _predict_event(context, storage, gcn, "xgb")
+def _predictions_asset(algorithm: str, kind: str) -> dg.AssetsDefinition:
+    """``gcn_<algorithm>_predictions``: one algorithm's scores of the event's light curves."""
+
+    @_event_asset(
+        name=f"gcn_{algorithm}_predictions",
+        kinds={"parquet", kind},
+        deps=[gcn_features],
+        description=f"{algorithm.upper()} scores of the event's light curves "
+        f"(preds_{algorithm}/field_<dateobs>_specific_ids/).",
+    )
+    def predictions(
+        context: dg.AssetExecutionContext, storage: StorageResource, gcn: GcnResource
+    ) -> dg.MaterializeResult:
+        return _predict_event(context, storage, gcn, algorithm)
+
+    return predictions
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
-    kinds={"parquet", "keras"},
-    deps=[gcn_features],
-    description="DNN scores of the event's light curves (preds_dnn/field_<dateobs>_specific_ids/).",
-)
-def gcn_dnn_predictions(
-    context: dg.AssetExecutionContext, storage: StorageResource, gcn: GcnResource
-) -> dg.MaterializeResult:
-    return _predict_event(context, storage, gcn, "dnn")
+gcn_xgb_predictions = _predictions_asset("xgb", "xgboost")
+gcn_dnn_predictions = _predictions_asset("dnn", "keras")
 
 
 def top_candidates(merged: pd.DataFrame, n: int = TOP_CANDIDATES) -> pd.DataFrame:
@@ -228,9 +227,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
+@_event_asset(
     kinds={"parquet"},
     deps=[gcn_xgb_predictions, gcn_dnn_predictions],
     description="One row per Fritz source: DNN and XGB scores of its light curves averaged per "
@@ -262,12 +259,10 @@ def gcn_combined_predictions(
     )
 
 
-@dg.asset(
-    partitions_def=gcn_events,
-    group_name=GROUP,
+@_event_asset(
     kinds={"fritz"},
     deps=[gcn_combined_predictions],
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+    retry_policy=FRITZ_RETRY,
     description="The event's merged scores posted to Fritz on the candidates, in the groups of "
     "the event's tags (idempotent: a rerun posts only what changed).",
 )

@@ -2,15 +2,19 @@
 sensor that names the event of a failed run. State lives in Dagster: the sensor's cursor, the
 ``gcn_events`` partitions and the run keys (``<dateobs>:<hash of source ids>``).
 
-- ``gcn_event_sensor`` (every 60 s): lists Fritz GCN events, adds a partition for each new event
-  whose tags are configured (``GcnResource.tag_groups``) and requests the GCN job for it when it
-  has sources. Fritz down (5xx, timeout) skips the tick with the reason and leaves the cursor,
-  so the next tick catches up.
+- ``gcn_event_sensor`` (every :data:`SENSOR_INTERVAL_S` = 30 s): lists Fritz GCN events, adds a
+  partition for each new event whose tags are configured (``GcnResource.tag_groups``) and
+  requests the GCN job for it when it has sources. Fritz down (5xx, timeout) skips the tick with
+  the reason and leaves the cursor, so the next tick catches up.
 - ``gcn_rescan`` (every 2 h, as SCoPe's cron job): for events younger than ``days_range``,
   requests a run only when the event's sources changed since a run was requested for them.
 - Runs carry the tag ``gcn/event``; a deployment limits them to one per event with
-  ``tag_concurrency_limits`` (see :data:`RUN_QUEUE_YAML`). ``gcn_run_failure_sensor`` logs
-  the event of every failed run.
+  ``tag_concurrency_limits`` and launches queued runs within 1 s (see :data:`RUN_QUEUE_YAML`).
+  ``gcn_run_failure_sensor`` logs the event of every failed run.
+- The job runs its steps in the run's own process (``in_process_executor``): the code,
+  TensorFlow and the cached numba kernels are loaded once per run, not once per step (a step
+  subprocess costs ~3 s, on a path of 6 steps, and bought only XGB and DNN side by side). The
+  period search still uses every core (numba threads). Latency figures: ``bench/bench_gcn.py``.
 """
 
 import datetime as dt
@@ -30,6 +34,9 @@ from scope_assets.gcn.automation import (
 )
 
 RESCAN_CRON = "0 */2 * * *"
+SENSOR_INTERVAL_S = 30
+"""Seconds between sensor ticks: the mean wait for a new event is half of it. A tick is one Fritz
+request (plus one per new event), so 30 s costs Fritz nothing noticeable."""
 RUN_KEY_TAG = "dagster/run_key"
 ACTIVE_OR_DONE = [
     dg.DagsterRunStatus.QUEUED,
@@ -46,12 +53,19 @@ concurrency:
         value:
           applyLimitPerUniqueValue: true
         limit: 1
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
 """
-"""The ``dagster.yaml`` block that keeps one run per GCN event at a time."""
+"""The ``dagster.yaml`` block that keeps one run per GCN event at a time and launches a queued
+run within a second (Dagster's default looks every 5 s)."""
 
 gcn_job = dg.define_asset_job(
     "gcn_event_job",
     selection=GCN_ASSETS,
+    executor_def=dg.in_process_executor,
     description="Sources → light curves → features → XGB/DNN → merged scores → Fritz, for one "
     "GCN event.",
 )
@@ -77,7 +91,7 @@ def _fritz_down(context, exc: Exception) -> dg.SkipReason:
 
 @dg.sensor(
     job=gcn_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="New GCN events with configured tags → a gcn_events partition and a run.",
 )

@@ -152,6 +152,17 @@ def write_instance_files(stack: GcnStack, archive: Path, config: Path, cron: str
         phot=phot,
     )
     (stack.workdir / "gcn_defs.py").write_text(defs)
+    create_storage(stack.home)
+
+
+def create_storage(home: Path) -> None:
+    """Create the instance's SQLite storage here, before the daemon and its code server open it:
+    processes creating it at once can stamp its schema version twice, and then none loads
+    ("alembic_version has more than one head", dagster-io/dagster#27390)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
 
 
 def start_gcn_stack(
