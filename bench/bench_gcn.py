@@ -32,11 +32,13 @@ before, warm                   5.6    49.2    6.8     307.7     10.9, 4.3  19   
 before, warm                   3.2    51.9    6.5     221.9     11.7, 8.7  ~19      312.8
 before, warm                   5.4    52.3    6.8     253.9     9.6, 2.9   ~18      342.7
 before, warm                   3.4    52.6    7.1     222.9     9.7, 2.9   16       309.8
+before, warm                   2.2    52.2    6.6     224.9     12.1, 3.1  17       316.0
 after, warm                    2.8    21.8    6.4     181.3     5.2, 0.7   0.1      218.6
 after, warm                    6.4    22.2    6.7     242.9     6.1, 0.5   0.4      282.0
 after, warm                    3.8    22.4    7.1     251.0     6.3, 0.4   0.3      290.5
 after, warm, 1 s run queue     3.0    22.7    2.6     246.0     5.1, 0.1   0.1      278.8
 after, cold, 1 s run queue     2.5    22.7    2.6     218.0     8.7, 0.4   0.2      256.5
+after, warm, 1 s run queue     1.3    23.0    2.6     142.6     5.4, 0.2   0.1      176.2
 =============================  =====  ======  ======  ========  =========  =======  =====
 
 Before: 60 s sensor, one subprocess per step (DNN and XGB side by side), 5 s run queue. After:
