@@ -8,7 +8,6 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 import requests
-from dagster._core.scheduler.instigation import TickStatus
 
 from scope_assets.emulator.fritz import separation_deg
 from scope_assets.gcn.automation import EVENT_TAG
@@ -19,13 +18,12 @@ from scope_assets.testing.gcn_sky import (
     recent_dateobs,
     simulated_sky,
 )
-from scope_assets.testing.gcn_stack import start_gcn_stack, wait_for
+from scope_assets.testing.gcn_stack import start_gcn_stack, ticked_since, wait_for
 
 pytestmark = pytest.mark.slow
 N_FIRST, N_MORE, N_OTHER = 50, 10, 1
 RUN_TIMEOUT_S = 420
 TICK_TIMEOUT_S = 180
-FINISHED_TICK = [TickStatus.SKIPPED, TickStatus.SUCCESS, TickStatus.FAILURE]
 
 
 def within(localization: tuple[float, float, float], stars) -> bool:
@@ -49,17 +47,6 @@ def successful_runs(instance, key: str) -> list:
 def last_run_end(instance, keys: list[str]) -> float:
     """When the last run of these events finished (epoch seconds)."""
     return max(record.end_time for key in keys for record in runs_of(instance, key))
-
-
-def ticked_since(instance, name: str, since: float) -> bool:
-    """The sensor or schedule ``name`` finished a tick that started after ``since``."""
-    return any(
-        instance.get_ticks(
-            state.instigator_origin_id, state.selector_id, after=since, statuses=FINISHED_TICK
-        )
-        for state in instance.all_instigator_state()
-        if state.instigator_name == name
-    )
 
 
 def classified(stack, names: list[str]) -> set[str]:

@@ -76,6 +76,20 @@ def wait_for(
         time.sleep(interval_s)
 
 
+def ticked_since(instance, name: str, since: float) -> bool:
+    """The sensor or schedule ``name`` finished a tick that started after ``since`` (epoch s)."""
+    from dagster._core.scheduler.instigation import TickStatus
+
+    finished = [TickStatus.SKIPPED, TickStatus.SUCCESS, TickStatus.FAILURE]
+    return any(
+        instance.get_ticks(
+            state.instigator_origin_id, state.selector_id, after=since, statuses=finished
+        )
+        for state in instance.all_instigator_state()
+        if state.instigator_name == name
+    )
+
+
 def _reachable(url: str) -> bool:
     with contextlib.suppress(requests.RequestException):
         return requests.get(url, timeout=1).status_code == 200
