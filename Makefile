@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+EROS1_DIR := $(or $(SCOPE_SHARED_DIR),../shared)/data/real
 # Superseded `dagster` CLI commands print a SupersessionWarning before any project code loads.
 QUIET_DAGSTER := PYTHONWARNINGS=ignore::dagster_shared.utils.warnings.SupersessionWarning
 
@@ -48,5 +49,6 @@ eval-real: install
 clean-data:
 	rm -rf data
 
+# The demo models learn from the real EROS-1 training half when the shared data is present
 models: install
-	$(BIN)/scope-train --all-demo
+	$(BIN)/scope-train --all-demo $(if $(wildcard $(EROS1_DIR)/eros1_ramp/train.csv),--eros1-dir $(EROS1_DIR))

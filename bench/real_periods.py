@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from scope_assets.ml.training.catalogue_curves import load_eros1
 from scope_assets.testing import shared_path
 from scope_assets.testing.real_light_curves import (
-    load_eros1,
     load_lcurvemaker,
     load_ztfperiodic,
     recovery_table,

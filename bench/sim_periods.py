@@ -20,8 +20,9 @@ import pandas as pd
 
 from scope_assets.config import load_config
 from scope_assets.lightcurves.raw import HJD_OFFSET
+from scope_assets.ml.training.catalogue_curves import RealCurve
 from scope_assets.sim import CLASSES, observe, simulate_light_curve, ztf_cadence
-from scope_assets.testing.real_light_curves import RealCurve, match_table
+from scope_assets.testing.real_light_curves import match_table
 from scope_assets.testing.real_recovery import pipeline_periods
 
 ALGORITHMS = ("ELS_ECE_EAOV", "ELS")

@@ -18,9 +18,10 @@ import pytest
 from scope_assets.config import load_config
 from scope_assets.features.periodsearch import find_periods
 from scope_assets.lightcurves.batch import LightCurveBatch
+from scope_assets.ml.training.catalogue_curves import load_eros1
+from scope_assets.ml.training.survey_training_rows import lightcurves_mode
 from scope_assets.testing import shared_path
 from scope_assets.testing.real_light_curves import (
-    load_eros1,
     load_lcurvemaker,
     load_ztfperiodic,
     match_table,
@@ -138,9 +139,7 @@ NESTED_AND_LS = ("ELS_ECE_EAOV", "ELS")
 @pytest.fixture(scope="module")
 def lightcurves_config():
     """The packaged configuration with long periods on, as ``--lightcurves`` sets it."""
-    config = load_config()
-    fg = config.feature_generation.model_copy(update={"long_periods": True})
-    return config.model_copy(update={"feature_generation": fg})
+    return lightcurves_mode(load_config())
 
 
 def recovered(curves, config) -> tuple[pd.Series, pd.Series, str]:

@@ -1,8 +1,9 @@
 """The committed demo classifiers on real stars: EROS-1 RR Lyrae vs eclipsing binaries.
 
 Features come from the pipeline (``generate-features --lightcurves`` settings) and scores from
-``run_inference`` with the committed demo group, as ``make eval-real`` computes them; the AUC is
-checked against scipy's Mann-Whitney U (an independent formula for the same number).
+``run_inference`` with the committed demo group, as ``make eval-real`` computes them, on stars of
+EROS-1's held-out half only (the demo models learned from the other half); the AUC is checked
+against scipy's Mann-Whitney U (an independent formula for the same number).
 """
 
 from __future__ import annotations
@@ -14,26 +15,30 @@ from scipy.stats import mannwhitneyu
 
 from scope_assets.config import load_config
 from scope_assets.ml.model_files.models_root import REPOSITORY_MODELS_DIR
+from scope_assets.ml.training.catalogue_curves import load_eros1
+from scope_assets.ml.training.eros1_training_rows import (
+    is_eros1_training_star,
+    real_curve_features,
+)
+from scope_assets.ml.training.survey_training_rows import lightcurves_mode
 from scope_assets.testing import shared_path
 from scope_assets.testing.real_classification import (
     broad_class,
     score_features,
     separation_table,
 )
-from scope_assets.testing.real_light_curves import load_eros1
-from scope_assets.testing.real_recovery import pipeline_features
 
 REAL = shared_path("data", "real")
 MINIMUM_AUC = {
-    ("xgb", "AUC RRL score"): 0.85,
-    ("xgb", "AUC EB score"): 0.85,
-    ("dnn", "AUC RRL score"): 0.82,
-    ("dnn", "AUC EB score"): 0.52,
+    ("xgb", "AUC RRL score"): 0.90,
+    ("xgb", "AUC EB score"): 0.94,
+    ("dnn", "AUC RRL score"): 0.90,
+    ("dnn", "AUC EB score"): 0.84,
 }
-"""Measured on all 2,112 EROS-1 RR Lyrae and binaries (README): XGB 0.895 / 0.893, DNN 0.855 /
-0.577. Issue 13's target is 0.85 for both algorithms; the DNN's EB score is below it (the
-README's fine-tuning experiment reaches 0.905 with real labels). A drop below these fails."""
-STARS_PER_CLASS = 200
+"""Measured on the 936 RR Lyrae and 170 binaries of the held-out half (README): XGB 0.916 /
+0.952, DNN 0.913 / 0.852; issue 13's target is 0.85. Each floor sits about 0.01 under the
+measured value: one binary's score moving can shift the AUC by up to 1/170, and numba compiled
+afresh may break a near-tie between two periods differently (1 curve in ~400). Lower fails."""
 
 
 def test_broad_classes_of_the_catalogue_labels():
@@ -71,20 +76,15 @@ def test_separation_table_is_the_mann_whitney_auc():
 )
 def test_demo_models_separate_real_rr_lyrae_from_eclipsing_binaries(tmp_path):
     curves = load_eros1(REAL, min_quality=0, per_class=None, types=(1, 3))
-    rng = np.random.default_rng(11)
-    picked = []
-    for label in ("RRL", "EB"):
-        members = [c for c in curves if c.label == label]
-        picked += [members[i] for i in np.sort(rng.choice(len(members), STARS_PER_CLASS, False))]
-    config = load_config(environ={})
-    fg = config.feature_generation.model_copy(update={"long_periods": True})
-    config = config.model_copy(update={"feature_generation": fg})
-    features = pipeline_features(picked, config)
+    held_out = [c for c in curves if not is_eros1_training_star(c.name)]
+    assert 1000 < len(held_out) < 1200
+    config = lightcurves_mode(load_config(environ={}))
+    features = real_curve_features(held_out, config)
     labels = pd.DataFrame(
         {
-            "_id": np.arange(1, len(picked) + 1),
+            "_id": np.arange(1, len(held_out) + 1),
             "source": "eros1",
-            "label": [c.label for c in picked],
+            "label": [c.label for c in held_out],
         }
     )
     scores = score_features(features, REPOSITORY_MODELS_DIR, config, tmp_path)
@@ -92,5 +92,5 @@ def test_demo_models_separate_real_rr_lyrae_from_eclipsing_binaries(tmp_path):
     print(table.round(3).to_string())
     for (algorithm, score), minimum in MINIMUM_AUC.items():
         row = table.loc[("eros1", algorithm)]
-        assert row["RRL"] + row["EB"] >= 0.98 * len(picked), table
+        assert row["RRL"] + row["EB"] >= 0.98 * len(held_out), table
         assert row[score] >= minimum, table.round(3).to_string()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -107,6 +108,14 @@ def _train_parser() -> argparse.ArgumentParser:
         default=None,
         help="processes for the training-set features (default: every CPU)",
     )
+    parser.add_argument(
+        "--eros1-dir",
+        type=Path,
+        default=None,
+        help="folder holding eros1_ramp/ (the real EROS-1 development set): add the labelled "
+        "stars of its training half to the simulated training set (the committed demo models "
+        "were trained so; make models passes the shared data's folder when it is present)",
+    )
     parser.add_argument("--rebuild-training-set", action="store_true")
     return parser
 
@@ -135,12 +144,18 @@ def _train_all_demo(args, config, layout, models_root, options, algorithms) -> i
         print(message, flush=True)
 
     started = time.perf_counter()
+    if args.eros1_dir is None:
+        log(
+            "no --eros1-dir: training on simulated stars only (the committed demo models also "
+            "learned from the real EROS-1 training half)"
+        )
     with tqdm(desc="training-set features", unit="lc", disable=None) as bar:
         training_set, path = training_set_for(
             layout,
             config,
             n_sources=args.n_sources,
             workers=args.workers,
+            eros1_root=args.eros1_dir,
             rebuild=args.rebuild_training_set,
             progress=_logged_progress(bar, log),
         )
@@ -178,6 +193,7 @@ def _training_set(args, config, layout):
         config,
         n_sources=args.n_sources,
         workers=args.workers,
+        eros1_root=args.eros1_dir,
         rebuild=args.rebuild_training_set,
         progress=bar.update,
     )

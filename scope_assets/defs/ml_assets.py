@@ -12,6 +12,8 @@ per-field XGB/DNN predictions → combined catalogue.
 - ``combined_predictions``: ``preds_dnn_xgb/field_<f>.parquet``.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -49,6 +51,9 @@ class TrainingSetConfig(dg.Config):
     rebuild: bool = False
     workers: int = 0
     """Processes for the training-set features (0: every CPU)."""
+    eros1_dir: str = ""
+    """Folder holding ``eros1_ramp/`` (real EROS-1 stars): add its training half's labelled stars
+    (as the committed demo models were trained); empty: simulated stars only."""
 
 
 class TrainConfig(dg.Config):
@@ -131,6 +136,7 @@ def training_set(
             scope_config,
             n_sources=config.n_sources,
             seed=config.seed,
+            eros1_root=Path(config.eros1_dir) if config.eros1_dir else None,
             rebuild=config.rebuild,
             workers=config.workers or None,
             progress=progress,

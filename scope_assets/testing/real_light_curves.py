@@ -1,4 +1,7 @@
-"""Real light curves with catalogue periods, and the period-recovery table over them.
+"""Real ZTF light curves with catalogue periods, and the period-recovery table over them.
+
+EROS-1's loader is runtime code (:mod:`scope_assets.ml.training.catalogue_curves`: the demo
+training set uses half of it).
 
 The loaders read the read-only development set in place (``shared_path("data", "real")``, see its
 README); nothing is copied into the repository. Used by ``tests/test_period_real.py`` and
@@ -7,10 +10,8 @@ README); nothing is copied into the repository. Used by ``tests/test_period_real
 
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,22 +23,9 @@ from scope_assets.features.periodsearch.grid import (
     grid_params,
     terrestrial_keep,
 )
-from scope_assets.features.periodsearch.period_match import match_label
+from scope_assets.features.periodsearch.period_match import HARMONIC_RATIOS, match_label
 from scope_assets.lightcurves.batch import LightCurveBatch
-
-
-@dataclass(frozen=True)
-class RealCurve:
-    """One real light curve with its catalogue period (days)."""
-
-    source: str
-    name: str
-    label: str  # broad class / type
-    period: float
-    t: np.ndarray
-    mag: np.ndarray
-    magerr: np.ndarray
-    quality: float = math.nan  # EROS-1's human quality index 0-3 (NaN elsewhere)
+from scope_assets.ml.training.catalogue_curves import RealCurve
 
 
 def load_ztfperiodic(
@@ -108,53 +96,6 @@ def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None)
                 np.concatenate([p[2] for p in parts])[o],
             )
         )
-    return out
-
-
-#: EROS-1 ``type`` code → class label
-EROS_TYPES = {1: "EB", 2: "CEP", 3: "RRL", 4: "MIRA"}
-#: HJD added to EROS-1's survey-relative days (290-1184; the kit states no origin): 1990-01-01,
-#: a nominal origin that puts the times in HJD's plausible range; periods use differences only
-EROS1_HJD_ORIGIN = 2447892.5
-
-
-def load_eros1(
-    root: Path,
-    *,
-    band: str = "b",
-    min_quality: int = 2,
-    per_class: int | None = 10,
-    types: Sequence[int] = (1, 2, 3, 4),
-    max_err: float = 0.5,
-) -> list[RealCurve]:
-    """``eros1_ramp``: first ``per_class`` stars (``None``: all) of each type with
-    ``quality >= min_quality``; points with error < ``max_err`` and mag < 24.9; true period =
-    ``period / div_period``; times in HJD from :data:`EROS1_HJD_ORIGIN`."""
-    d = Path(root) / "eros1_ramp"
-    meta = pd.read_csv(d / "train.csv")
-    var = pd.read_csv(d / "train_varlength_features.csv.gz")
-    out = []
-    for typ in types:
-        rows = meta.index[(meta["type"] == typ) & (meta["quality"] >= min_quality)][:per_class]
-        for i in rows:
-            t = EROS1_HJD_ORIGIN + np.array(
-                ast.literal_eval(var.loc[i, f"time_points_{band}"]), dtype=float
-            )
-            m = np.array(ast.literal_eval(var.loc[i, f"light_points_{band}"]), dtype=float)
-            e = np.array(ast.literal_eval(var.loc[i, f"error_points_{band}"]), dtype=float)
-            ok = (e < max_err) & (m < 24.9)
-            out.append(
-                RealCurve(
-                    "eros1",
-                    str(meta.iloc[i, 0]),
-                    EROS_TYPES[typ],
-                    float(meta.loc[i, "period"] / meta.loc[i, "div_period"]),
-                    t[ok],
-                    m[ok],
-                    e[ok],
-                    float(meta.loc[i, "quality"]),
-                )
-            )
     return out
 
 
@@ -236,18 +177,41 @@ def _astropy_period(c: RealCurve, max_freq: float, samples_per_peak: float, kwar
     )
 
 
+RESOLUTION_FRACTION = 0.5
+"""A period whose frequency lies within this many 1/T (T: the curve's baseline, days) of the
+catalogue frequency or a harmonic's counts as found: the periodogram peak is 1/T wide, so a
+Mira seen for three cycles cannot be told apart from one 5 % longer, and 1 % would call that a
+miss. The simulated-sky tests count exact periods the same way."""
+
+
+def resolved_match_label(found: float, true: float, baseline_days: float, tol: float = 0.01) -> str:
+    """:func:`match_label`, but a miss or alias whose frequency is within
+    :data:`RESOLUTION_FRACTION` / ``baseline_days`` of ``1/true`` (``"P"``) or of a harmonic's
+    (``"P/2"``, ``"2P"`` … ``"5P"``) gets that label."""
+    label = match_label(found, true, tol=tol)
+    if label not in ("miss", "alias") or not baseline_days > 0:
+        return label
+    width = RESOLUTION_FRACTION / baseline_days
+    for name, ratio in (("P", 1.0), *HARMONIC_RATIOS):
+        if abs(1.0 / found - 1.0 / (ratio * true)) <= width:
+            return name
+    return label
+
+
 def match_table(
     curves: Sequence[RealCurve], found: dict[str, np.ndarray], *, tol: float = 0.01
 ) -> pd.DataFrame:
-    """One row per curve: source, object, class, quality, points, catalogue period, and per
-    algorithm (key of ``found``: periods in days, NaN = none) the period and its
-    :func:`match_label`."""
+    """One row per curve: source, object, class, quality, points, baseline (days), catalogue
+    period, and per algorithm (key of ``found``: periods in days, NaN = none) the period, its
+    :func:`match_label` and (column ``<algorithm>_resolved``) its :func:`resolved_match_label`."""
     rows = []
     for i, c in enumerate(curves):
+        baseline = float(np.ptp(c.t)) if len(c.t) else math.nan
         row = {"source": c.source, "object": c.name, "class": c.label, "quality": c.quality}
-        row |= {"n": len(c.t), "P_cat": c.period}
+        row |= {"n": len(c.t), "T": baseline, "P_cat": c.period}
         for a, periods in found.items():
             row[f"P_{a}"] = periods[i]
             row[a] = match_label(periods[i], c.period, tol=tol)
+            row[f"{a}_resolved"] = resolved_match_label(periods[i], c.period, baseline, tol=tol)
         rows.append(row)
     return pd.DataFrame(rows)

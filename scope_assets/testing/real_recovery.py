@@ -14,41 +14,17 @@ import numpy as np
 import pandas as pd
 
 from scope_assets.config import ScopeConfig
-from scope_assets.features.pipeline import features_for_light_curves
-from scope_assets.lightcurves.irsa import long_table_to_raw
-from scope_assets.lightcurves.raw import RawLightCurves
-from scope_assets.testing.real_light_curves import RealCurve
+from scope_assets.ml.training.catalogue_curves import RealCurve
+from scope_assets.ml.training.eros1_training_rows import real_curve_features
 
 #: labels counted as recovered: the catalogue period or a harmonic (P/2, 2P, … 5P)
 RECOVERED = ("P", "P/2", "2P", "P/3", "3P", "P/4", "4P", "P/5", "5P")
-
-
-def raw_light_curves(curves: Sequence[RealCurve]) -> RawLightCurves:
-    """The curves as a ``generate-features`` long table would give them: ``_id`` = position + 1,
-    ``hjd``, ``mag``, ``magerr`` (no filter, catflags or programid columns)."""
-    lengths = [len(c.t) for c in curves]
-    table = pd.DataFrame(
-        {
-            "_id": np.repeat(np.arange(1, len(curves) + 1, dtype=np.int64), lengths),
-            "hjd": np.concatenate([c.t for c in curves]),
-            "mag": np.concatenate([c.mag for c in curves]),
-            "magerr": np.concatenate([c.magerr for c in curves]),
-        }
-    )
-    return long_table_to_raw(table, source="real development set")
 
 
 def with_algorithms(config: ScopeConfig, algorithms: Sequence[str]) -> ScopeConfig:
     """``config`` with its period algorithms replaced by ``algorithms``."""
     fg = config.feature_generation.model_copy(update={"period_algorithms": list(algorithms)})
     return config.model_copy(update={"feature_generation": fg})
-
-
-def pipeline_features(curves: Sequence[RealCurve], config: ScopeConfig) -> pd.DataFrame:
-    """The feature rows of the curves (``_id`` = position + 1; curves cleaning drops are
-    absent), from the feature pipeline run with ``config``."""
-    features, _ = features_for_light_curves(raw_light_curves(curves), None, config)
-    return features
 
 
 def periods_from_features(
@@ -71,15 +47,17 @@ def pipeline_periods(
 ) -> dict[str, np.ndarray]:
     """Period of each curve (days; NaN when cleaning dropped it) for each of ``algorithms``, from
     the feature pipeline run with ``config`` (its period algorithms replaced by ``algorithms``)."""
-    features = pipeline_features(curves, with_algorithms(config, algorithms))
+    features = real_curve_features(curves, with_algorithms(config, algorithms))
     return periods_from_features(features, len(curves), algorithms)
 
 
 def recovery_summary(
     table: pd.DataFrame, algorithms: Sequence[str], by: Sequence[str] = ("source", "class")
 ) -> pd.DataFrame:
-    """Per group of ``table`` (a ``match_table``) and per algorithm: light curves, % exact and %
-    exact-or-harmonic, with an ``all`` row per source."""
+    """Per group of ``table`` (a ``match_table``) and per algorithm: light curves, % exact, %
+    exact-or-harmonic (within 1 %) and, where the table has it, % exact-or-harmonic within the
+    peak's width (:func:`~scope_assets.testing.real_light_curves.resolved_match_label`), with an
+    ``all`` row per source."""
     groups = [table.groupby(list(by))]
     if len(by) > 1:
         overall = table.assign(**{by[-1]: "all"})
@@ -92,5 +70,9 @@ def recovery_summary(
             cols[f"{alg} P or harmonic %"] = grouped[alg].apply(
                 lambda s: 100 * s.isin(RECOVERED).mean()
             )
+            if f"{alg}_resolved" in table.columns:
+                cols[f"{alg} within 1/2T %"] = grouped[f"{alg}_resolved"].apply(
+                    lambda s: 100 * s.isin(RECOVERED).mean()
+                )
         parts.append(pd.DataFrame(cols))
     return pd.concat(parts).sort_index()

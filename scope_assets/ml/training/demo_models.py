@@ -1,7 +1,8 @@
 """The demo model group: what ``make models`` (``scope-train --all-demo``) builds and commits.
 
-1. The simulated training set (``<data>/training/training_set.parquet``, built once: a training
-   sky simulated with its own field and seed, run through the feature pipeline).
+1. The training set (``<data>/training/training_set.parquet``, each part built once: a training
+   sky simulated with its own field and seed, run through the feature pipeline, plus, when the
+   real development set is given, the labelled EROS-1 stars of its training half).
 2. One XGBoost and one DNN classifier per demo class (``labels.DEMO_TAGS``), seed 42, in
    ``<models>/<alg>/demo/<tag>/``, all sharing one imputation reference.
 3. The held-out rows (the 10 % test split every classifier left out) with their true classes:
@@ -89,14 +90,17 @@ def training_set_for(
     *,
     n_sources: int | None = None,
     workers: int | None = None,
+    eros1_root: Path | None = None,
     rebuild: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, Path]:
-    """The simulated training set of ``layout`` (``progress``: light curves featurised)."""
+    """The demo training set of ``layout``: simulated, plus EROS-1's training half with
+    ``eros1_root`` (``progress``: light curves featurised)."""
     return demo_training_set(
         layout.training_dir,
         config,
         n_sources=n_sources or TRAINING_N_SOURCES,
+        eros1_root=eros1_root,
         workers=workers,
         rebuild=rebuild,
         progress=progress,

@@ -34,13 +34,18 @@ def surveys_text(stars: dict[str, int]) -> str:
     return " + ".join(f"{n} {name}" for name, n in sorted(stars.items())) + " stars"
 
 
+def lightcurves_mode(config: ScopeConfig) -> ScopeConfig:
+    """``config`` as ``generate-features --lightcurves`` runs it (long periods on)."""
+    fg = config.feature_generation.model_copy(update={"long_periods": True})
+    return config.model_copy(update={"feature_generation": fg})
+
+
 def survey_training_rows(
     config: ScopeConfig, *, seed: int, first_field: int, stars: dict[str, int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(features with a ``survey`` column, truth) of the simulated survey stars; survey ``i``
     gets field ``first_field + i`` so its ids never clash with the ZTF training sky's."""
-    fg = config.feature_generation.model_copy(update={"long_periods": True})
-    lightcurves_config = config.model_copy(update={"feature_generation": fg})
+    lightcurves_config = lightcurves_mode(config)
     frames, truths = [], []
     for offset, (survey, n_stars) in enumerate(sorted(stars.items())):
         points, truth = simulate_survey_curves(survey, n_stars, seed, first_field + offset)

@@ -196,25 +196,61 @@ def demo_training_set(
     n_sources: int = TRAINING_N_SOURCES,
     seed: int = TRAINING_SEED,
     field: int = TRAINING_FIELD,
+    eros1_root: Path | None = None,
     rebuild: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, Path]:
-    """The simulated training set under ``training_dir`` (built once, then reused).
+    """The demo training set, ``training_dir/training_set.parquet``: the simulated sky and survey
+    stars, plus with ``eros1_root`` (the folder holding ``eros1_ramp/``) the labelled real stars
+    of EROS-1's training half (:mod:`~scope_assets.ml.training.eros1_training_rows`).
 
-    Reused only if it was built with the same simulation settings, feature configuration and
-    feature code (:func:`feature_code_fingerprint`); otherwise (or with ``rebuild``) it is
-    simulated and featurised again and rewritten atomically.
+    Each part is built once and reused while its settings, input files and feature code
+    (:func:`feature_code_fingerprint`) are unchanged; ``rebuild`` builds both again.
     """
     from scope_assets.io import read_parquet, write_parquet
-    from scope_assets.ml.training.survey_training_rows import (
-        survey_star_counts,
-        survey_training_rows,
-        surveys_text,
-    )
 
+    simulated = _cached_part(
+        Path(training_dir) / "sky" / "simulated_rows.parquet",
+        _simulated_settings(config, n_sources, seed, field),
+        lambda: _simulated_rows(training_dir, config, n_sources, seed, field, workers, progress),
+        rebuild=rebuild,
+    )
+    parts = [simulated]
+    if eros1_root is not None:
+        from scope_assets.ml.training.eros1_training_rows import (
+            eros1_settings,
+            eros1_training_rows,
+        )
+
+        parts.append(
+            _cached_part(
+                Path(training_dir) / "eros1_training_rows.parquet",
+                eros1_settings(eros1_root, config) | {"feature_code": feature_code_fingerprint()},
+                lambda: eros1_training_rows(eros1_root, config),
+                rebuild=rebuild,
+            )
+        )
+    df = pd.concat(parts, ignore_index=True)
+    df.attrs = simulated.attrs | {
+        "training_set_source": " + ".join(p.attrs["training_set_source"] for p in parts),
+        "training_set_settings": [p.attrs["training_set_settings"] for p in parts],
+    }
+    df.attrs["training_set_fingerprint"] = training_set_fingerprint(df)
     path = training_set_path(training_dir)
-    settings = {
+    if path.exists():
+        current = read_parquet(path)
+        if current.attrs.get("training_set_fingerprint") == df.attrs["training_set_fingerprint"]:
+            return current, path
+    write_parquet(df, path)
+    # read back, so a fresh build and a reuse hand the very same table to training
+    return read_parquet(path), path
+
+
+def _simulated_settings(config: ScopeConfig, n_sources: int, seed: int, field: int) -> dict:
+    from scope_assets.ml.training.survey_training_rows import survey_star_counts
+
+    return {
         "n_sources": n_sources,
         "seed": seed,
         "field": field,
@@ -223,10 +259,16 @@ def demo_training_set(
         "feature_code": feature_code_fingerprint(),
         "survey_stars": survey_star_counts(n_sources),
     }
-    if path.exists() and not rebuild:
-        df = read_parquet(path)
-        if df.attrs.get("training_set_settings") == json.loads(json.dumps(settings)):
-            return df, path
+
+
+def _simulated_rows(training_dir, config, n_sources, seed, field, workers, progress):
+    """The simulated ZTF training sky plus the simulated EROS-1 / Stripe 82 survey stars."""
+    from scope_assets.ml.training.survey_training_rows import (
+        survey_star_counts,
+        survey_training_rows,
+        surveys_text,
+    )
+
     ztf = simulated_training_set(
         Path(training_dir) / "sky",
         config,
@@ -241,10 +283,26 @@ def demo_training_set(
     surveys = build_training_set(features, truth, source="simulated survey stars")
     df = pd.concat([ztf.assign(survey="ztf"), surveys], ignore_index=True)
     df.attrs = ztf.attrs | {
-        "training_set_source": f"{ztf.attrs['training_set_source']} + {surveys_text(stars)}",
-        "training_set_settings": settings,
+        "training_set_source": f"{ztf.attrs['training_set_source']} + {surveys_text(stars)}"
     }
+    return df
+
+
+def _cached_part(
+    path: Path, settings: dict, build: Callable[[], pd.DataFrame], *, rebuild: bool
+) -> pd.DataFrame:
+    """The rows cached at ``path`` if they were built with ``settings``, else ``build()``
+    written there (with ``settings`` in its attrs) and read back."""
+    from scope_assets.io import read_parquet, write_parquet
+
+    settings = json.loads(json.dumps(settings))
+    if path.exists() and not rebuild:
+        df = read_parquet(path)
+        if df.attrs.get("training_set_settings") == settings:
+            return df
+    df = build()
+    df.attrs = df.attrs | {"training_set_settings": settings}
     df.attrs["training_set_fingerprint"] = training_set_fingerprint(df)
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_parquet(df, path)
-    # read back, so a fresh build and a reuse hand the very same table to training
-    return read_parquet(path), path
+    return read_parquet(path)
