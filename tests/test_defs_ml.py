@@ -149,6 +149,7 @@ def test_training_prediction_and_report_assets(env):
             path = _data_path(env, meta, "path")
             assert path == env["layout"].preds_file(alg, field)
             assert meta["dagster/row_count"].value == 300 and meta["rows_in"].value == 300
+            assert meta["rows_outside_training_range"].value == 0  # same synthetic population
             assert _data_path(env, meta, "meta_json").exists()
             assert _data_path(env, meta, "flagged_json").exists()
             assert meta["models"].value == [

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from scope_assets.cli.error_exit import cli_main
@@ -206,6 +207,9 @@ def run_inference_main(argv: list[str] | None = None) -> int:
         f"models ({result.rows_dropped} dropped by imputation) in {result.seconds:.1f} s "
         f"({rate:,.0f} rows/s) → {result.path}"
     )
+    warning = result.outside_training_warning()
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

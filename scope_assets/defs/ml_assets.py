@@ -280,6 +280,9 @@ def _predict(
         log=context.log.info,
     )
     result = scored.inference
+    warning = result.outside_training_warning()
+    if warning:
+        context.log.warning(warning)
     # only the score columns are read back for the summary (a field can be large)
     scores = pq.read_table(result.path, columns=scored.score_columns)
     rows = []
@@ -309,6 +312,7 @@ def _predict(
             "summary": dg.MetadataValue.md(_md_table(pd.DataFrame(rows))),
             "rows_in": dg.MetadataValue.int(result.rows_in),
             "rows_dropped": dg.MetadataValue.int(result.rows_dropped),
+            "rows_outside_training_range": dg.MetadataValue.int(result.rows_outside_training),
             "models": dg.MetadataValue.json(result.models),
             "meta_json": data_path(layout.root, result.meta_path),
             "flagged_json": data_path(layout.root, result.flagged_path or ""),

@@ -7,6 +7,7 @@ source's score does not depend on the batch it was read in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -67,8 +68,33 @@ def descriptive_columns(
     return {k: v.filter(keep) for k, v in out.items()}
 
 
+@dataclass
+class OutsideTraining:
+    """Scored rows with a model input far outside the models' training range
+    (:meth:`Scaler.far_outside`), in total and per feature."""
+
+    rows: int = 0
+    by_feature: dict[str, int] = field(default_factory=dict)
+
+    def add(self, far_by_input: list[tuple[list[str], np.ndarray]]) -> None:
+        """Count one batch: per model input, its feature names and :meth:`Scaler.far_outside`."""
+        if not far_by_input:
+            return
+        far_rows = np.zeros(len(far_by_input[0][1]), dtype=bool)
+        counts: dict[str, int] = {}
+        for names, far in far_by_input:
+            far_rows |= far.any(axis=1)
+            for name, n in zip(names, far.sum(axis=0).tolist(), strict=True):
+                counts[name] = max(counts.get(name, 0), n)
+        self.rows += int(far_rows.sum())
+        for name, n in counts.items():
+            if n:
+                self.by_feature[name] = self.by_feature.get(name, 0) + n
+
+
 class BatchScorer:
-    """Scores record batches with ``models``; the output columns follow ``schema``."""
+    """Scores record batches with ``models``; the output columns follow ``schema``; rows far
+    outside the training range are counted in ``outside_training``."""
 
     def __init__(self, models: list[Classifier], plan: ColumnPlan, schema: pa.Schema):
         self.models = models
@@ -82,6 +108,7 @@ class BatchScorer:
             (id(m.imputation), tuple(cols), m.scaler.key)
             for m, cols in zip(models, plan.model_columns, strict=True)
         ]
+        self.outside_training = OutsideTraining()
 
     def _kept_rows(self, matrix: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """(rows kept, imputed matrix per reference). SCoPe drops a row missing a light-curve
@@ -99,6 +126,7 @@ class BatchScorer:
     ) -> dict[str, pa.Array]:
         sources = {None: matrix[kept]}
         model_inputs: dict[tuple, np.ndarray] = {}
+        far_by_input = []
         out = {}
         for m, cols, key in zip(self.models, self.plan.model_columns, self.input_keys, strict=True):
             if key not in model_inputs:
@@ -106,8 +134,11 @@ class BatchScorer:
                 if ref not in sources:
                     sources[ref] = imputed[ref][kept]
                 model_inputs[key] = m.prepare(np.take(sources[ref], cols, axis=1))
+                names = [self.plan.features[i] for i in cols]
+                far_by_input.append((names, m.scaler.far_outside(model_inputs[key])))
             scores = m.predict(model_inputs[key], dmdt)
             out[m.column] = score_array(scores)
+        self.outside_training.add(far_by_input)
         return out
 
     def score(self, batch: pa.RecordBatch, matrix: np.ndarray, path: Path) -> pa.Table:

@@ -77,10 +77,27 @@ class InferenceResult:
     seconds: float
     batches: int
     attrs: dict = field(default_factory=dict)
+    rows_outside_training: int = 0
+    """Scored rows with an input far outside the models' training range (scores extrapolated)."""
+    features_outside_training: dict[str, int] = field(default_factory=dict)
+    """Those rows per feature, most first."""
 
     @property
     def rows_dropped(self) -> int:
         return self.rows_in - self.rows_out
+
+    def outside_training_warning(self, top: int = 3) -> str | None:
+        """One line for the user when scored rows lie far outside the training range."""
+        if not self.rows_outside_training:
+            return None
+        worst = ", ".join(
+            f"{name} ({n})" for name, n in list(self.features_outside_training.items())[:top]
+        )
+        return (
+            f"{self.rows_outside_training} of {self.rows_out} scored rows have inputs far outside "
+            f"the models' training range (rows per feature: {worst}); their scores are "
+            "extrapolations: check the input's units (e.g. median-subtracted magnitudes)"
+        )
 
 
 # --------------------------------------------------------------------------- paths
@@ -299,6 +316,10 @@ def run_inference(
         seconds=time.perf_counter() - started,
         batches=writer.row_groups,
         attrs=attrs,
+        rows_outside_training=scorer.outside_training.rows,
+        features_outside_training=dict(
+            sorted(scorer.outside_training.by_feature.items(), key=lambda kv: -kv[1])
+        ),
     )
 
 

@@ -29,6 +29,11 @@ STAT_KEYS = ("min", "max", "median", "mean", "std")
 LOG_SPAN_DEX = 2.0
 """Decades a positive feature must span in training for ``log_min_max`` to scale it in log10."""
 LOG_CLIP_DEX = 0.25
+FAR_OUTSIDE_RANGES = 1.0
+"""A min-max scaled input more than this many training ranges below the training minimum or above
+the maximum (scaled < -1 or > 2) is far outside anything the model learned from: its score is an
+extrapolation (e.g. median-subtracted magnitudes, mean ≈ 0, given to models trained on 12-22
+mag). Inference counts such rows and says so."""
 
 
 class ScalingError(ScopeError, ValueError):
@@ -112,11 +117,13 @@ class Scaler:
     scale: np.ndarray
     method: str | None
     log10: np.ndarray | None = None  # bool per column: scaled in log10 (``log_min_max``)
+    ranged: np.ndarray | None = None  # bool per column: min-max scaled to its training range
 
     @classmethod
     def build(cls, columns: list[str], stats: FeatureStats | None, method: str | None) -> Scaler:
         n = len(columns)
         shift, scale, log10 = np.zeros(n), np.ones(n), np.zeros(n, dtype=bool)
+        ranged = np.zeros(n, dtype=bool)
         if method not in (None, "none", *SCALING_METHODS):
             raise ScalingError(f"unknown scaling method {method!r}; expected {SCALING_METHODS}")
         if method in SCALING_METHODS and stats is not None:
@@ -138,15 +145,31 @@ class Scaler:
                 if method == "log_min_max" and lo > 0 and np.log10(hi / lo) >= LOG_SPAN_DEX:
                     log10[i] = True
                     lo, hi = np.log10(lo), np.log10(hi)
-                shift[i], scale[i] = lo, hi - lo
+                shift[i], scale[i], ranged[i] = lo, hi - lo, True
         method = method if method != "none" else None
-        return cls(tuple(columns), shift, scale, method, log10 if log10.any() else None)
+        return cls(
+            tuple(columns),
+            shift,
+            scale,
+            method,
+            log10 if log10.any() else None,
+            ranged if ranged.any() else None,
+        )
 
     @property
     def key(self) -> bytes:
         """Bytes that differ between two scalers that transform differently."""
         mask = b"" if self.log10 is None else self.log10.tobytes()
         return self.shift.tobytes() + self.scale.tobytes() + mask
+
+    def far_outside(self, scaled: np.ndarray) -> np.ndarray:
+        """Bool ``(rows, columns)``: scaled inputs more than :data:`FAR_OUTSIDE_RANGES` training
+        ranges outside the training range (never for columns not min-max scaled)."""
+        if self.ranged is None:
+            return np.zeros(scaled.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            far = (scaled < -FAR_OUTSIDE_RANGES) | (scaled > 1.0 + FAR_OUTSIDE_RANGES)
+        return far & self.ranged
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale a float64 ``(n, len(columns))`` array (returns a new float64 array)."""
