@@ -42,7 +42,7 @@ bench-features: install
 bench-inference: install
 	$(BIN)/python bench/bench_inference.py
 
-# Period recovery on the real development set (../shared/data/real), next to LS alone (~5 min)
+# Period recovery on the real development set (../shared/data/real), next to LS alone, and the classifiers on the held-out EROS-1 half (~2-4 min)
 eval-real: install
 	$(BIN)/python bench/eval_real.py
 
