@@ -562,3 +562,18 @@ def test_only_a_bug_keeps_its_traceback():
 
     with pytest.raises(KeyError):
         buggy([])
+
+
+def test_scope_train_names_an_eros1_folder_without_its_files(tmp_path, capsys):
+    real = tmp_path / "real"
+    (real / "eros1_ramp").mkdir(parents=True)
+    (real / "eros1_ramp" / "train.csv").write_text("id,type\n")
+    data = tmp_path / "data"
+    models = tmp_path / "models"
+    argv = ["--all-demo", "--eros1-dir", str(real), "--data-dir", str(data)]
+    argv += ["--models-dir", str(models), "--n-sources", "12", "--workers", "1"]
+    before = files_under(tmp_path)
+    expect_refusal(
+        capsys, train_main(argv), str(real / "eros1_ramp"), "train_varlength_features.csv.gz"
+    )
+    assert_nothing_new(before, tmp_path)

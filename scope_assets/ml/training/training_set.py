@@ -209,7 +209,10 @@ def demo_training_set(
     (:func:`feature_code_fingerprint`) are unchanged; ``rebuild`` builds both again.
     """
     from scope_assets.io import read_parquet, write_parquet
+    from scope_assets.ml.training.catalogue_curves import eros1_folder
 
+    if eros1_root is not None:
+        eros1_folder(eros1_root)  # a wrong folder fails now, not after the simulated sky
     simulated = _cached_part(
         Path(training_dir) / "sky" / "simulated_rows.parquet",
         _simulated_settings(config, n_sources, seed, field),
