@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/finetune_real.py [--models-dir DIR] [--data-dir DIR]
+    .venv/bin/python bench/finetune_real.py [--models-dir DIR] [--data-dir DIR] [--seeds 1 2 3]
 
 The EROS-1 development set is split in two halves by star name (``is_eros1_training_star``). Two
 arms are scored on the same held-out half, by the ROC AUC of the RR Lyrae score (max
@@ -13,7 +13,10 @@ arms are scored on the same held-out half, by the ROC AUC of the RR Lyrae score 
   Stripe 82 stars);
 * ``simulator + EROS-1 half``: the committed demo group, trained by ``make models`` on the same
   simulated rows plus the labelled real stars of the training half
-  (:mod:`scope_assets.ml.training.eros1_training_rows`).
+  (:mod:`scope_assets.ml.training.eros1_training_rows`);
+* with ``--seeds``, one more arm per seed: the four classifiers trained here on the committed
+  group's training set (simulated + real half) with that seed (which also draws the split), to
+  show how much the DNN varies with it.
 
 Features of the real stars come from the pipeline with ``generate-features --lightcurves``
 settings. The README reports the result.
@@ -52,6 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--models-dir", type=Path, help="the committed group's root")
     ap.add_argument("--data-dir", type=Path, default=Path("data"), help="training-set cache")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[], help="retrain with these seeds")
     args = ap.parse_args()
     config = load_config()
 
@@ -81,18 +85,16 @@ def main() -> None:
             "simulator only": scratch / "models",
             "simulator + EROS-1 half": resolve_models_root(args.models_dir),
         }
-        options = train_options(config)
-        train_models(
-            simulated,
-            RETRAINED_TAGS,
-            ["xgb", "dnn"],
-            config,
-            arms["simulator only"],
-            options=options,
-        )
+        to_train = {"simulator only": (simulated, train_options(config))}
+        for seed in args.seeds:
+            arm = f"simulator + EROS-1 half, seed {seed}"
+            arms[arm] = scratch / f"seed_{seed}"
+            to_train[arm] = (training_set, train_options(config, seed=seed))
+        for arm, (rows, options) in to_train.items():
+            train_models(rows, RETRAINED_TAGS, ["xgb", "dnn"], config, arms[arm], options=options)
         tables = []
         for arm, root in arms.items():
-            scores = score_features(features, root, config, scratch / arm.replace(" ", "_"))
+            scores = score_features(features, root, config, scratch / f"scores_{len(tables)}")
             tables.append(separation_table(scores, labels).assign(arm=arm))
     table = pd.concat(tables, ignore_index=True)
     table = table[table["set"] == "eros1"].drop(columns="set")
