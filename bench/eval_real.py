@@ -148,6 +148,7 @@ def _print_separation(args, config, feature_sets: list, labels: list) -> None:
             config,
             Path(scratch),
             group=args.group,
+            warn=lambda message: print(f"warning: {message}"),
         )
     table = separation_table(scores, pd.concat(labels, ignore_index=True))
     print(

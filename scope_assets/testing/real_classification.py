@@ -11,6 +11,7 @@ each score for telling the two real classes apart (1 = perfect, 0.5 = chance). U
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -46,8 +47,10 @@ def score_features(
     workdir: Path,
     *,
     group: str = "demo",
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Prediction rows (``_id`` + score columns) per algorithm for a feature table."""
+    """Prediction rows (``_id`` + score columns) per algorithm for a feature table; ``warn``
+    receives inference's warning about inputs outside the training range, if any."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "real_features.parquet"
     with atomic_path(path) as tmp:
@@ -65,6 +68,9 @@ def score_features(
             config=config,
         )
         scores[algorithm] = pd.read_parquet(result.path)
+        warning = result.outside_training_warning()
+        if warn and warning:
+            warn(f"{algorithm}: {warning}")
     return scores
 
 
