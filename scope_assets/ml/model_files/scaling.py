@@ -164,7 +164,8 @@ class Scaler:
 
     def far_outside(self, scaled: np.ndarray) -> np.ndarray:
         """Bool ``(rows, columns)``: scaled inputs more than :data:`FAR_OUTSIDE_RANGES` training
-        ranges outside the training range (never for columns not min-max scaled)."""
+        ranges outside the training range (never for columns not min-max scaled; a log10 column
+        is clipped :data:`LOG_CLIP_DEX` below its minimum first, so only its high side counts)."""
         if self.ranged is None:
             return np.zeros(scaled.shape, dtype=bool)
         with np.errstate(invalid="ignore"):
