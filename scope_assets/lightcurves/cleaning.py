@@ -33,6 +33,9 @@ import numba
 import numpy as np
 
 from scope_assets.lightcurves.batch import LightCurveBatch
+from scope_assets.numba_cache import install_package_locators
+
+install_package_locators()
 
 DEFAULT_MAX_HJD = 2459951.5
 """End of ZTF DR16 (SCoPe config ``max_timestamp_hjd``), HJD days."""

@@ -18,6 +18,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from scope_assets.numba_cache import install_package_locators
+
+install_package_locators()
+
 
 @njit(cache=True)
 def _distances(x, ref_values, ref_present, squares, counts, dist) -> None:
