@@ -13,7 +13,11 @@ from scope_assets.sim.survey_cadences import (
     stripe82_cadence,
     survey_cadence,
 )
-from scope_assets.sim.survey_curves import simulate_survey_curves
+from scope_assets.sim.survey_curves import (
+    CLOSE_PAIR_DAYS,
+    LMC_BLUE_MAG_RANGES,
+    simulate_survey_curves,
+)
 from scope_assets.sim.ztf_photometry import ztf_mag_error
 
 
@@ -66,3 +70,26 @@ def test_survey_curves_are_labelled_deterministic_scope_ids():
         float(ztf_mag_error(bright["mean_mag"].median(), 20.3, EROS1_ERROR_FLOOR)), rel=0.15
     )
     assert (points["hjd"] > 2448180).all() and (points["hjd"] < 2449090).all()
+
+
+def test_eros1_stars_sit_at_the_lmc_distance():
+    _, truth = simulate_survey_curves("eros1", 180, seed=5, field=700)
+    blue = truth[truth["filter"] == 1].set_index("class")["mean_mag"]
+    for tag, (low, high) in LMC_BLUE_MAG_RANGES.items():
+        assert blue.loc[[tag]].between(low, high).all(), tag
+    assert 19.0 < blue.loc[["rrab", "rrc"]].median() < 19.8  # the real RR Lyrae: 19.40
+
+
+def test_eros1_second_plate_of_a_night_carries_an_unreported_offset():
+    """Nonvariable stars: at the close pair (< 0.1 d) the difference exceeds what the errors
+    allow, by the offset's σ; elsewhere consecutive points scatter as their errors say."""
+    points, truth = simulate_survey_curves("eros1", 400, seed=6, field=700)
+    constant = truth.loc[truth["class"] == "nonvar", "_id"]
+    close_z, other_z = [], []
+    for _, curve in points[points["_id"].isin(constant)].groupby("_id"):
+        dt, dm = np.diff(curve["hjd"].to_numpy()), np.diff(curve["mag"].to_numpy())
+        scale = np.hypot(curve["magerr"].to_numpy()[1:], curve["magerr"].to_numpy()[:-1])
+        close_z += list(dm[dt < CLOSE_PAIR_DAYS] / scale[dt < CLOSE_PAIR_DAYS])
+        other_z += list(dm[dt >= CLOSE_PAIR_DAYS] / scale[dt >= CLOSE_PAIR_DAYS])
+    assert 0.8 < np.std(other_z) < 1.2
+    assert len(close_z) >= 20 and np.std(close_z) > 1.5
