@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import warnings
 from pathlib import Path
 
+import numba
 from numba.core import caching
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -61,14 +63,22 @@ def _package_locator(base: type, root: Path) -> type:
 
 def install_package_locators(root: Path = PACKAGE_ROOT) -> None:
     """Put package-stamped versions of numba's file-backed locators first in numba's list, once
-    per ``root``."""
-    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # _CacheImpl in older numba
-    classes = impl._locator_classes
+    per ``root``. A numba whose caching internals moved gets a warning and numba's own stamps
+    (kernels still run; only the cross-file invalidation is lost)."""
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    classes = getattr(impl, "_locator_classes", None)
+    bases = tuple(
+        getattr(caching, name, None)
+        for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
+    )
+    if not isinstance(classes, list) or None in bases:
+        warnings.warn(
+            f"numba {numba.__version__}: cache locators not found where expected; cached kernels "
+            "are stamped per file, so delete __pycache__/*.nbi after editing a numba kernel",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
     if any(getattr(c, "package_root", None) == root for c in classes):
         return
-    bases = (
-        caching.UserProvidedCacheLocator,
-        caching.InTreeCacheLocator,
-        caching.UserWideCacheLocator,
-    )
     classes[:0] = [_package_locator(base, root) for base in bases]

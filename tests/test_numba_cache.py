@@ -7,10 +7,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from scope_assets.numba_cache import PACKAGE_ROOT, numba_sources_digest
 
 PACKAGE_INIT = """
 from pathlib import Path
+
+import pytest
 from scope_assets.numba_cache import install_package_locators
 install_package_locators(Path(__file__).resolve().parent)
 """
@@ -92,3 +96,16 @@ def test_every_cached_kernel_is_stamped_package_wide_when_imported_alone():
         )
         count, all_stamped = done.stdout.split()
         assert int(count) > 0 and all_stamped == "True", name
+
+
+def test_moved_numba_internals_warn_and_leave_numba_alone(monkeypatch, tmp_path):
+    from numba.core import caching
+
+    from scope_assets.numba_cache import install_package_locators
+
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+    before = list(impl._locator_classes)
+    monkeypatch.delattr(caching, "InTreeCacheLocator")
+    with pytest.warns(RuntimeWarning, match="cache locators not found"):
+        install_package_locators(tmp_path)
+    assert impl._locator_classes == before
