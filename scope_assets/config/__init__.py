@@ -86,6 +86,7 @@ class FeatureGenerationConfig(_Strict):
     top_n_periods: int = Field(50, ge=1)
     grid_baseline_days: float | None = None
     long_periods: bool = False
+    relative_zero_point_mag: float | None = Field(18.0, ge=10.0, le=25.0)
     fourier_convention: Literal["legacy_ab", "amp_phase"] = "legacy_ab"
     xmatch_radius_arcsec: float = Field(2.0, gt=0.0)
     batch_size: int = Field(1000, ge=1)

@@ -43,6 +43,11 @@ from scope_assets.io.table_formats import META_KEY, attrs_to_json
 from scope_assets.lightcurves.batch import LightCurveBatch
 from scope_assets.lightcurves.cleaning import DROP_REASONS, CleaningResult, clean_light_curves
 from scope_assets.lightcurves.raw import RawLightCurves
+from scope_assets.lightcurves.relative_magnitudes import (
+    RELATIVE_MEDIAN_LIMIT_MAG,
+    relative_magnitude_curves,
+    with_zero_point,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +101,21 @@ class CleaningSummary:
         for key, what in (("curves_empty", "no point left"), ("curves_too_few_points", "too few")):
             if self.counts[key]:
                 lines.append(f"  dropped {self.counts[key]} light curves ({what})")
+        if self.counts["curves_relative_magnitudes"]:
+            lines.append(
+                f"  {self.counts['curves_relative_magnitudes']} light curves hold relative "
+                f"magnitudes (median within {RELATIVE_MEDIAN_LIMIT_MAG:g} mag of 0): put at "
+                "feature_generation.relative_zero_point_mag before features"
+            )
         return "\n".join(lines)
 
 
 def clean(
     raw: RawLightCurves, config: ScopeConfig
 ) -> tuple[pd.DataFrame, LightCurveBatch, CleaningResult]:
-    """Clean ``raw`` with the configured cuts; returns (kept meta rows, cleaned batch, result)."""
+    """Clean ``raw`` with the configured cuts and put curves of relative magnitudes at the
+    configured zero point (:mod:`~scope_assets.lightcurves.relative_magnitudes`); returns (kept
+    meta rows, cleaned batch, result)."""
     fg = config.feature_generation
     result = clean_light_curves(
         raw.batch,
@@ -114,7 +127,12 @@ def clean(
         programids=fg.programids,
     )
     meta = raw.meta.loc[result.kept].reset_index(drop=True)
-    return meta, result.batch, result
+    batch = result.batch
+    if fg.relative_zero_point_mag is not None:
+        relative = relative_magnitude_curves(batch)
+        batch = with_zero_point(batch, relative, fg.relative_zero_point_mag)
+        result.counts["curves_relative_magnitudes"] = int(relative.sum())
+    return meta, batch, result
 
 
 def cleaned_table(meta: pd.DataFrame, batch: LightCurveBatch) -> pa.Table:
