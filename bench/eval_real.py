@@ -18,7 +18,11 @@ recovered. Sets (read in place from ``shared_path("data", "real")``):
   with error < 0.5 mag; also split by the catalogue's quality index;
 * ``ztfperiodic``: the 25 labelling-guide curves, r band; also the 20 "reachable" ones (a labelled
   period above 1/max_freq, PNNV has none);
-* ``lcurvemaker``: 10 eccentric detached binaries, zr band, catflags == 0.
+* ``lcurvemaker``: 10 eccentric detached binaries, zr band, catflags == 0, each star's oid files
+  median-subtracted and merged;
+* ``lcurvemaker_oids``: the same 53 raw IRSA files one by one, every band, magnitudes as given:
+  what ``generate-features --lightcurves DIR`` computes on raw ZTF data-release files (SCoPe's
+  cleaning keeps 28: the 30-min cadence cut and the HJD limit leave the rest under 50 points).
 
 The search runs over light curves in parallel on all numba threads (both cores here).
 
@@ -52,6 +56,7 @@ from scope_assets.testing import shared_path
 from scope_assets.testing.real_classification import score_features, separation_table
 from scope_assets.testing.real_light_curves import (
     load_lcurvemaker,
+    load_lcurvemaker_oids,
     load_ztfperiodic,
     match_table,
 )
@@ -67,7 +72,7 @@ ALGORITHMS = ("ELS_ECE_EAOV", "ELS")
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--root", type=Path, default=shared_path("data", "real"))
-    ap.add_argument("--sets", default="eros1,ztfperiodic,lcurvemaker")
+    ap.add_argument("--sets", default="eros1,ztfperiodic,lcurvemaker,lcurvemaker_oids")
     ap.add_argument("--eros-sample", type=int, help="seeded sample of EROS-1 stars (default all)")
     ap.add_argument("--eros-band", default="b", choices=["b", "r"])
     ap.add_argument("--seed", type=int, default=13)
@@ -84,6 +89,7 @@ def load_sets(args: argparse.Namespace) -> dict[str, list]:
         "eros1": lambda: _eros(args),
         "ztfperiodic": lambda: load_ztfperiodic(args.root, band="r"),
         "lcurvemaker": lambda: load_lcurvemaker(args.root, band="zr"),
+        "lcurvemaker_oids": lambda: load_lcurvemaker_oids(args.root),
     }
     return {name: loaders[name]() for name in args.sets.split(",")}
 

@@ -57,6 +57,31 @@ def load_ztfperiodic(
     return out
 
 
+def load_lcurvemaker_oids(root: Path) -> list[RealCurve]:
+    """``lcurvemaker_ztf`` as ``generate-features --lightcurves`` reads the raw IRSA files: one
+    curve per oid file (every band), catflags == 0, magnitudes as given; named
+    ``<star>/<file stem>``. Cleaning then applies SCoPe's cuts (30-min cadence, HJD limit)."""
+    d = Path(root) / "lcurvemaker_ztf"
+    labels = pd.read_csv(d / "labels.csv")
+    out = []
+    for _, row in labels.iterrows():
+        for fname in str(row["ztf_files"]).split(";"):
+            x = pd.read_csv(d / "ztf" / fname)
+            x = x[x["catflags"] == 0].sort_values("hjd", kind="stable")
+            out.append(
+                RealCurve(
+                    "lcurvemaker_oids",
+                    f"{row['nick']}/{Path(fname).stem}",
+                    str(row["vsx_type"]),
+                    float(row["period_d"]),
+                    x["hjd"].to_numpy(float),
+                    x["mag"].to_numpy(float),
+                    x["magerr"].to_numpy(float),
+                )
+            )
+    return out
+
+
 def load_lcurvemaker(root: Path, band: str = "zr", max_hjd: float | None = None) -> list[RealCurve]:
     """``lcurvemaker_ztf``: per star, all oid files of ``band``, catflags == 0, per-oid median
     subtracted, concatenated and time-sorted. ``max_hjd`` optionally cuts late points."""
