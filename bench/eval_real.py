@@ -6,8 +6,8 @@ Usage::
                                         [--no-long-periods] [--root PATH] [--csv FILE]
 
 Each light curve goes through ``features_for_light_curves`` (what ``generate-features
---lightcurves`` runs: cleaning, then the period search with the configured grid; long periods on,
-as ``--lightcurves`` sets them) with the period algorithms ``ELS_ECE_EAOV`` and ``ELS``
+--lightcurves`` runs: cleaning, then the period search with the configured grid; long periods on
+and no HJD limit, as ``--lightcurves`` sets them) with the period algorithms ``ELS_ECE_EAOV`` and ``ELS``
 (generalised LS alone on the same grid). The table gives, per set and class, % exact (within 1 %),
 % "P or harmonic" (P, P/2, 2P, … 5P within 1 %) and % "within 1/2T" (P or a harmonic within 1 %
 or with its frequency inside half the periodogram peak's width, 0.5/T for a baseline of T days:
@@ -21,8 +21,8 @@ recovered. Sets (read in place from ``shared_path("data", "real")``):
 * ``lcurvemaker``: 10 eccentric detached binaries, zr band, catflags == 0, each star's oid files
   median-subtracted and merged;
 * ``lcurvemaker_oids``: the same 53 raw IRSA files one by one, every band, magnitudes as given:
-  what ``generate-features --lightcurves DIR`` computes on raw ZTF data-release files (SCoPe's
-  cleaning keeps 28: the 30-min cadence cut and the HJD limit leave the rest under 50 points).
+  what ``generate-features --lightcurves DIR`` computes on raw ZTF data-release files (cleaning
+  keeps 28: the 30-min cadence cut leaves the rest under 50 points).
 
 The search runs over light curves in parallel on all numba threads (both cores here).
 
@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from scope_assets.config import load_config
+from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.ml.model_files.models_root import resolve_models_root
 from scope_assets.ml.training.catalogue_curves import load_eros1
 from scope_assets.ml.training.eros1_training_rows import (
@@ -105,13 +106,13 @@ def _eros(args: argparse.Namespace) -> list:
 def main() -> None:
     args = parse_args()
     pd.set_option("display.width", 200)
-    config = load_config()
+    config = lightcurves_mode(load_config())
     fg = config.feature_generation.model_copy(update={"long_periods": not args.no_long_periods})
     config = config.model_copy(update={"feature_generation": fg})
     print(
         f"grid: max_freq {fg.max_freq} c/d, {fg.samples_per_peak} samples per peak, terrestrial "
         f"windows {'on' if fg.remove_terrestrial else 'off'}, long periods {fg.long_periods}; "
-        f"min {fg.min_n_lc_points} points after cleaning"
+        f"min {fg.min_n_lc_points} points after cleaning, HJD limit {fg.max_timestamp_hjd}"
     )
     config = with_algorithms(config, ALGORITHMS)
     tables, feature_sets, labels = [], [], []

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from scope_assets.config import load_config
+from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.io import DataLayout
 from scope_assets.ml.model_files.models_root import resolve_models_root
 from scope_assets.ml.training.catalogue_curves import load_eros1
@@ -43,7 +44,6 @@ from scope_assets.ml.training.eros1_training_rows import (
     real_curve_features,
 )
 from scope_assets.ml.training.model_training import train_models
-from scope_assets.ml.training.survey_training_rows import lightcurves_mode
 from scope_assets.testing import shared_path
 from scope_assets.testing.real_classification import score_features, separation_table
 

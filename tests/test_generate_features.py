@@ -191,3 +191,26 @@ def test_csv_copy_lives_under_the_data_root_and_leftovers_are_removed(tmp_path, 
     assert any(name.startswith(f"{os.getpid()}-") for name in seen)
     assert list((data / ".scratch").iterdir()) == []
     assert list(system_tmp.iterdir()) == []
+
+
+def test_tables_keep_points_after_the_dr16_limit_unless_told(tmp_path, capsys):
+    """SCoPe's HJD limit (2459951.5, the end of DR16) is for fields; a user's table keeps its
+    2023-2024 points unless --max-timestamp-hjd is given."""
+    table = sinusoid_table(1, n_points=120)
+    table["hjd"] = np.linspace(2459500.0, 2460300.0, len(table))  # 2021-10 to 2023-12
+    late = int((table["hjd"] > 2459951.5).sum())
+    path = tmp_path / "lcs.csv"
+    table.to_csv(path, index=False)
+    counts = {}
+    for extra in ([], ["--max-timestamp-hjd", "2459951.5"]):
+        out = tmp_path / f"features{len(extra)}.parquet"
+        assert (
+            generate_features(["--lightcurves", str(path), "--output", str(out), *FAST, *extra])
+            == 0
+        )
+        df = read_parquet(out)
+        counts[len(extra)] = int(df["n"].iloc[0])
+        assert df.attrs["feature_generation"]["max_timestamp_hjd"] == (2459951.5 if extra else None)
+    printed = capsys.readouterr().out
+    assert counts[0] == 120 and counts[2] == 120 - late > 0
+    assert f"dropped {late} points (after_max_hjd) from 1 light curves" in printed

@@ -14,13 +14,13 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from scope_assets.config import load_config
+from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.ml.model_files.models_root import REPOSITORY_MODELS_DIR
 from scope_assets.ml.training.catalogue_curves import load_eros1
 from scope_assets.ml.training.eros1_training_rows import (
     is_eros1_training_star,
     real_curve_features,
 )
-from scope_assets.ml.training.survey_training_rows import lightcurves_mode
 from scope_assets.testing import shared_path
 from scope_assets.testing.real_classification import (
     broad_class,

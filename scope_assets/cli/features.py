@@ -5,7 +5,9 @@ Flags follow SCoPe's ``generate-features`` where they exist (``--period-algorith
 ``--doRemoveTerrestrial``, ``--top-n-periods``, ``--Ncore``). One difference: terrestrial
 frequency removal is on by default (SCoPe's production runs set it); ``--no-doRemoveTerrestrial``
 turns it off. ``--long-periods`` (not in SCoPe; on by default for ``--lightcurves``) lets the grid
-reach one cycle over each light curve's span.
+reach one cycle over each light curve's span. ``--max-timestamp-hjd`` drops later points; for
+``--lightcurves`` no limit applies unless it is given (a user's own table has no data release to
+match; SCoPe's 2459951.5, the end of ZTF DR16, stays the default for fields).
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="grid down to one cycle over each light curve's span (default: on for --lightcurves)",
     )
+    parser.add_argument(
+        "--max-timestamp-hjd",
+        type=float,
+        help="drop points after this HJD (default: the config's 2459951.5, the end of ZTF DR16; "
+        "none for --lightcurves)",
+    )
     parser.add_argument("--batch-size", type=int, help="light curves per batch (memory bound)")
     parser.add_argument("--Ncore", type=int, help="threads for the period search")
 
@@ -93,11 +101,11 @@ def config_with_flags(args: argparse.Namespace):
     from pydantic import ValidationError
 
     from scope_assets.config import ConfigError, load_config
+    from scope_assets.features.pipeline import lightcurves_mode
 
     config = load_config(args.config)
-    long_periods = args.long_periods
-    if long_periods is None and getattr(args, "lightcurves", None):
-        long_periods = True  # any survey's light curves: let Miras and long Cepheids in
+    if getattr(args, "lightcurves", None):
+        config = lightcurves_mode(config)
     flags = {
         "period_algorithms": args.period_algorithms,
         "max_freq": args.max_freq,
@@ -106,7 +114,8 @@ def config_with_flags(args: argparse.Namespace):
         "min_n_lc_points": args.min_n_lc_points,
         "remove_terrestrial": args.doRemoveTerrestrial,
         "top_n_periods": args.top_n_periods,
-        "long_periods": long_periods,
+        "long_periods": args.long_periods,
+        "max_timestamp_hjd": args.max_timestamp_hjd,
         "batch_size": args.batch_size,
     }
     updates = {k: v for k, v in flags.items() if v is not None}

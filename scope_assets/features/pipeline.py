@@ -311,6 +311,17 @@ def feature_attrs(config: ScopeConfig, **extra: object) -> dict[str, object]:
     } | extra
 
 
+def lightcurves_mode(config: ScopeConfig) -> ScopeConfig:
+    """``config`` as ``generate-features --lightcurves`` runs it: a table of any survey's light
+    curves, so the grid reaches one cycle over each curve's span (Miras, long Cepheids) and no
+    HJD limit applies (SCoPe's 2459951.5, the end of ZTF DR16, keeps field runs reproducible
+    against one data release; a user's own table has no release to match)."""
+    fg = config.feature_generation.model_copy(
+        update={"long_periods": True, "max_timestamp_hjd": None}
+    )
+    return config.model_copy(update={"feature_generation": fg})
+
+
 def features_for_light_curves(
     raw: RawLightCurves, sky, config: ScopeConfig
 ) -> tuple[pd.DataFrame, CleaningResult]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scope_assets.config import ScopeConfig
+from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.ml.training.catalogue_curves import (
     EROS1_FILES,
     RealCurve,
@@ -30,7 +31,6 @@ from scope_assets.ml.training.catalogue_curves import (
     load_eros1,
     real_curves_to_raw,
 )
-from scope_assets.ml.training.survey_training_rows import lightcurves_mode
 from scope_assets.ml.training.training_set import build_training_set
 
 REAL_ID_BASE = 3 * 10**13

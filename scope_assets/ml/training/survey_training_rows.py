@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from scope_assets.config import ScopeConfig
-from scope_assets.features.pipeline import features_for_light_curves
+from scope_assets.features.pipeline import features_for_light_curves, lightcurves_mode
 from scope_assets.lightcurves.irsa import long_table_to_raw
 from scope_assets.sim.survey_curves import simulate_survey_curves
 
@@ -32,12 +32,6 @@ def survey_star_counts(n_ztf_sources: int) -> dict[str, int]:
 def surveys_text(stars: dict[str, int]) -> str:
     """E.g. ``500 eros1 + 300 sdss_stripe82 stars``."""
     return " + ".join(f"{n} {name}" for name, n in sorted(stars.items())) + " stars"
-
-
-def lightcurves_mode(config: ScopeConfig) -> ScopeConfig:
-    """``config`` as ``generate-features --lightcurves`` runs it (long periods on)."""
-    fg = config.feature_generation.model_copy(update={"long_periods": True})
-    return config.model_copy(update={"feature_generation": fg})
 
 
 def survey_training_rows(
