@@ -44,7 +44,7 @@ bench-inference: install
 
 # Period recovery on the real development set (../shared/data/real), next to LS alone, and the classifiers on the held-out EROS-1 half (~2-4 min)
 eval-real: install
-	$(BIN)/python bench/eval_real.py
+	$(BIN)/python bench/eval_real.py --plots data/reports/eval_real
 
 clean-data:
 	rm -rf data

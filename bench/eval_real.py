@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/eval_real.py [--eros-sample N] [--eros-band b|r] [--sets ...]
-                                        [--no-long-periods] [--root PATH] [--csv FILE]
+                                        [--no-long-periods] [--root PATH] [--csv FILE] [--plots DIR]
 
 Each light curve goes through ``features_for_light_curves`` (what ``generate-features
 --lightcurves`` runs: cleaning, then the period search with the configured grid; long periods on
@@ -32,7 +32,8 @@ set and algorithm, the ROC AUC with which the RR Lyrae score (max of ``rrab``, `
 eclipsing-binary score (max of ``ea``, ``wuma``) tell real RR Lyrae from real eclipsing binaries
 (``scope_assets.testing.real_classification``). EROS-1 stars of the training half the demo models
 learned from (``is_eros1_training_star``) are left out of it: only the held-out half is scored.
-``--no-classifiers`` skips it.
+``--no-classifiers`` skips it. ``--plots DIR`` (``make eval-real``: ``data/reports/eval_real``)
+draws both as PNG: ``period_recovery.png`` and ``roc_rrl_eb.png``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scope_assets.analysis.plots import save_png
 from scope_assets.config import load_config
 from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.ml.model_files.models_root import resolve_models_root
@@ -54,7 +56,11 @@ from scope_assets.ml.training.eros1_training_rows import (
     real_curve_features,
 )
 from scope_assets.testing import shared_path
-from scope_assets.testing.real_classification import score_features, separation_table
+from scope_assets.testing.real_classification import (
+    rrl_eb_scores,
+    score_features,
+    separation_table,
+)
 from scope_assets.testing.real_light_curves import (
     load_lcurvemaker,
     load_lcurvemaker_oids,
@@ -66,6 +72,7 @@ from scope_assets.testing.real_recovery import (
     recovery_summary,
     with_algorithms,
 )
+from scope_assets.testing.real_sky_figures import recovery_figure, roc_figure
 
 ALGORITHMS = ("ELS_ECE_EAOV", "ELS")
 
@@ -82,6 +89,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--models-dir", type=Path, help="models root (default: the repository's)")
     ap.add_argument("--group", default="demo", help="model group to score with")
     ap.add_argument("--no-classifiers", action="store_true", help="period table only")
+    ap.add_argument("--plots", type=Path, help="write period_recovery.png and roc_rrl_eb.png here")
     return ap.parse_args()
 
 
@@ -137,8 +145,11 @@ def main() -> None:
         )
         offset += len(curves)
     table = pd.concat(tables, ignore_index=True)
+    summary = recovery_summary(table, ALGORITHMS)
     print("\nPeriod recovery, % of light curves (exact = within 1 %; harmonic: P/2, 2P, ... 5P)")
-    print(recovery_summary(table, ALGORITHMS).round(1).to_string())
+    print(summary.round(1).to_string())
+    if args.plots:
+        print(f"figure: {save_png(recovery_figure(summary), args.plots / 'period_recovery.png')}")
     _print_subsets(table, fg.max_freq)
     if args.csv:
         table.to_csv(args.csv, index=False)
@@ -157,12 +168,16 @@ def _print_separation(args, config, feature_sets: list, labels: list) -> None:
             group=args.group,
             warn=lambda message: print(f"warning: {message}"),
         )
-    table = separation_table(scores, pd.concat(labels, ignore_index=True))
+    labels = pd.concat(labels, ignore_index=True)
+    table = separation_table(scores, labels)
     print(
         f"\nReal RR Lyrae vs eclipsing binaries, ROC AUC (models: {models_root}, {args.group}; "
         "EROS-1: the held-out half only)"
     )
     print(table.round(3).to_string(index=False))
+    if args.plots:
+        figure = roc_figure(rrl_eb_scores(scores, labels))
+        print(f"figure: {save_png(figure, args.plots / 'roc_rrl_eb.png')}")
 
 
 def _print_subsets(table: pd.DataFrame, max_freq: float) -> None:

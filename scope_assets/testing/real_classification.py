@@ -74,28 +74,53 @@ def score_features(
     return scores
 
 
+def rrl_eb_scores(scores: dict[str, pd.DataFrame], labels: pd.DataFrame) -> pd.DataFrame:
+    """One row per real RR Lyrae or eclipsing binary and algorithm: ``_id``, ``source``,
+    ``algorithm``, ``is_rrl``, ``rrl_score`` (max of ``rrab``, ``rrc``) and ``eb_score`` (max of
+    ``ea``, ``wuma``). ``labels``: ``_id``, ``source``, ``label``; other classes are left out."""
+    labels = labels.assign(broad=labels["label"].map(broad_class)).dropna(subset=["broad"])
+    parts = []
+    for algorithm, predictions in scores.items():
+        merged = labels.merge(predictions, on="_id", how="inner")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_id": merged["_id"],
+                    "source": merged["source"],
+                    "algorithm": algorithm,
+                    "is_rrl": merged["broad"] == "RRL",
+                    "rrl_score": merged[[f"{t}_{algorithm}" for t in RR_LYRAE_TAGS]].max(axis=1),
+                    "eb_score": merged[[f"{t}_{algorithm}" for t in ECLIPSING_TAGS]].max(axis=1),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def separable_groups(table: pd.DataFrame):
+    """``(set, algorithm, rows)`` of an :func:`rrl_eb_scores` table, per set and pooled
+    (``all``), where both classes are present."""
+    for algorithm, rows in table.groupby("algorithm", sort=False):
+        for source in [*sorted(rows["source"].unique()), "all"]:
+            part = rows if source == "all" else rows[rows["source"] == source]
+            if part["is_rrl"].all() or not part["is_rrl"].any():
+                continue
+            yield source, algorithm, part
+
+
 def separation_table(scores: dict[str, pd.DataFrame], labels: pd.DataFrame) -> pd.DataFrame:
     """ROC AUC of the RR Lyrae and eclipsing-binary scores for real RRL vs EB, per set (``labels``:
     ``_id``, ``source``, ``label``; an ``all`` row pools the sets) and algorithm."""
-    labels = labels.assign(broad=labels["label"].map(broad_class)).dropna(subset=["broad"])
     rows = []
-    for algorithm, predictions in scores.items():
-        merged = labels.merge(predictions, on="_id", how="inner")
-        rrl = merged[[f"{t}_{algorithm}" for t in RR_LYRAE_TAGS]].max(axis=1)
-        eb = merged[[f"{t}_{algorithm}" for t in ECLIPSING_TAGS]].max(axis=1)
-        for source in [*sorted(merged["source"].unique()), "all"]:
-            part = merged if source == "all" else merged[merged["source"] == source]
-            is_rrl = part["broad"] == "RRL"
-            if is_rrl.all() or not is_rrl.any():
-                continue
-            rows.append(
-                {
-                    "set": source,
-                    "algorithm": algorithm,
-                    "RRL": int(is_rrl.sum()),
-                    "EB": int((~is_rrl).sum()),
-                    "AUC RRL score": roc_auc_score(is_rrl, rrl[part.index]),
-                    "AUC EB score": roc_auc_score(~is_rrl, eb[part.index]),
-                }
-            )
+    for source, algorithm, part in separable_groups(rrl_eb_scores(scores, labels)):
+        rows.append(
+            {
+                "set": source,
+                "algorithm": algorithm,
+                "RRL": int(part["is_rrl"].sum()),
+                "EB": int((~part["is_rrl"]).sum()),
+                "AUC RRL score": roc_auc_score(part["is_rrl"], part["rrl_score"]),
+                "AUC EB score": roc_auc_score(~part["is_rrl"], part["eb_score"]),
+            }
+        )
     return pd.DataFrame(rows)
