@@ -12,7 +12,7 @@ magnitude range, photometric noise, catflags == 0 points), with the packaged con
 field run uses: SCoPe's 2/T grid floor unless ``--long-periods``). ``eros1`` and
 ``sdss_stripe82``: the blue / g-band curves of the simulated survey stars the demo models train on
 (:func:`scope_assets.sim.survey_curves.simulate_survey_curves`: the survey's cadence, depth and
-errors), with ``generate-features --lightcurves`` settings (long periods on), the way the real
+errors), with ``generate-features --lightcurves`` settings (``lightcurves_mode``: long periods on), the way the real
 stars of those surveys are scored (``make eval-real``).
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from scope_assets.config import load_config
+from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.lightcurves.raw import HJD_OFFSET
 from scope_assets.ml.training.catalogue_curves import RealCurve
 from scope_assets.sim import CLASSES, observe, simulate_light_curve, ztf_cadence
@@ -90,9 +91,11 @@ def main() -> None:
     ap.add_argument("--survey", default="ztf", choices=SURVEY_NAMES)
     args = ap.parse_args()
     config = load_config()
-    long_periods = args.long_periods or args.survey != "ztf"
-    fg = config.feature_generation.model_copy(update={"long_periods": long_periods})
-    config = config.model_copy(update={"feature_generation": fg})
+    if args.survey == "ztf":
+        fg = config.feature_generation.model_copy(update={"long_periods": args.long_periods})
+        config = config.model_copy(update={"feature_generation": fg})
+    else:
+        config = lightcurves_mode(config)
     if args.survey == "ztf":
         curves = simulated_curves(args.per_class, args.seed)
     else:
