@@ -8,7 +8,8 @@ Usage::
 For each periodic class of the sky simulator it draws ``--per-class`` light curves and prints, for
 the nested ``ELS_ECE_EAOV`` period and LS alone, the share found at P, P/2, 2P and anything else
 (within 1 %). ``ztf`` (default): r-band curves (ZTF cadence of a random field, the class's
-magnitude range, photometric noise, catflags == 0 points), with the packaged configuration (what a
+magnitude range, photometric noise, errors as a data release reports them, catflags == 0
+points), with the packaged configuration (what a
 field run uses: SCoPe's 2/T grid floor unless ``--long-periods``). ``eros1`` and
 ``sdss_stripe82``: the blue / g-band curves of the simulated survey stars the demo models train on
 (:func:`scope_assets.sim.survey_curves.simulate_survey_curves`: the survey's cadence, depth and
@@ -27,7 +28,7 @@ from scope_assets.config import load_config
 from scope_assets.features.pipeline import lightcurves_mode
 from scope_assets.lightcurves.raw import HJD_OFFSET
 from scope_assets.ml.training.catalogue_curves import RealCurve
-from scope_assets.sim import CLASSES, observe, simulate_light_curve, ztf_cadence
+from scope_assets.sim import CLASSES, observe_data_release, simulate_light_curve, ztf_cadence
 from scope_assets.sim.survey_cadences import SURVEY_NAMES
 from scope_assets.sim.survey_curves import simulate_survey_curves
 from scope_assets.testing.real_light_curves import match_table
@@ -49,7 +50,7 @@ def simulated_curves(per_class: int, seed: int) -> list[RealCurve]:
             r = cadence.band(2)
             offset, var = simulate_light_curve(tag, cadence.hmjd[r], rng)
             mean = rng.uniform(*CLASSES[tag].r_mag_range)
-            seen = observe(mean + offset, cadence.depth[r], cadence.bad[r], rng)
+            seen = observe_data_release(mean + offset, cadence.depth[r], cadence.bad[r], rng)
             good = seen.catflags == 0
             t = cadence.hmjd[r][seen.index][good] + HJD_OFFSET
             mag = np.asarray(seen.mag[good], dtype=float)

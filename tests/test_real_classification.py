@@ -1,4 +1,5 @@
-"""The committed demo classifiers on real stars: EROS-1 RR Lyrae vs eclipsing binaries.
+"""The committed demo classifiers on real stars: EROS-1 RR Lyrae vs eclipsing binaries, and the
+raw ZTF data-release files of detached binaries.
 
 Features come from the pipeline (``generate-features --lightcurves`` settings) and scores from
 ``run_inference`` with the committed demo group, as ``make eval-real`` computes them, on stars of
@@ -27,16 +28,17 @@ from scope_assets.testing.real_classification import (
     score_features,
     separation_table,
 )
+from scope_assets.testing.real_light_curves import load_lcurvemaker_oids
 
 REAL = shared_path("data", "real")
 MINIMUM_AUC = {
     ("xgb", "AUC RRL score"): 0.91,
-    ("xgb", "AUC EB score"): 0.92,
+    ("xgb", "AUC EB score"): 0.93,
     ("dnn", "AUC RRL score"): 0.90,
-    ("dnn", "AUC EB score"): 0.84,
+    ("dnn", "AUC EB score"): 0.85,
 }
-"""Measured on the 936 RR Lyrae and 170 binaries of the held-out half (README): XGB 0.924 /
-0.933, DNN 0.913 / 0.857; issue 13's target is 0.85. Each floor sits about 0.01 under the
+"""Measured on the 936 RR Lyrae and 170 binaries of the held-out half (README): XGB 0.923 /
+0.943, DNN 0.911 / 0.866; issue 13's target is 0.85. Each floor sits about 0.01 under the
 measured value: one binary's score moving can shift the AUC by up to 1/170, and numba compiled
 afresh may break a near-tie between two periods differently (1 curve in ~400). Lower fails."""
 
@@ -94,3 +96,24 @@ def test_demo_models_separate_real_rr_lyrae_from_eclipsing_binaries(tmp_path):
         row = table.loc[("eros1", algorithm)]
         assert row["RRL"] + row["EB"] >= 0.98 * len(held_out), table
         assert row[score] >= minimum, table.round(3).to_string()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not REAL.is_dir(),
+    reason=f"shared real light curves not found at {REAL} (set $SCOPE_SHARED_DIR to use them)",
+)
+def test_demo_models_call_raw_ztf_detached_binaries_ea(tmp_path):
+    """The 28 raw IRSA files cleaning keeps (3.3-56 d detached binaries, one oid each): both
+    models put ``ea`` first for 27 (README). Before simulated ZTF curves reported their errors
+    as data releases do and simulated EA reached 60 d, the DNN did for 21 and called 6 flares."""
+    config = lightcurves_mode(load_config(environ={}))
+    features = real_curve_features(load_lcurvemaker_oids(REAL), config)
+    assert len(features) == 28
+    scores = score_features(features, REPOSITORY_MODELS_DIR, config, tmp_path)
+    for algorithm, table in scores.items():
+        classes = table.drop(columns=["_id", f"vnv_{algorithm}"]).filter(like=f"_{algorithm}")
+        first = classes.idxmax(axis=1).str.removesuffix(f"_{algorithm}")
+        assert (first == "ea").sum() >= 26, (algorithm, first.value_counts().to_dict())
+        eclipsing = table[[f"ea_{algorithm}", f"wuma_{algorithm}"]].max(axis=1)
+        assert (eclipsing > 0.5).sum() >= 26, (algorithm, eclipsing.round(2).tolist())

@@ -25,9 +25,12 @@ from scope_assets.sim import (
     ztf_mag_error,
 )
 from scope_assets.sim.simulate_field import draw_stars
+from scope_assets.testing import shared_path
+from scope_assets.testing.real_light_curves import load_lcurvemaker_oids
 
 N_SOURCES = 300
 DR16_END_HJD = 2459951.5
+REAL = shared_path("data", "real")
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +174,40 @@ def test_constant_stars_scatter_as_their_errors(archive, raw):
     assert abs(np.mean(pulls)) < 0.1
 
 
+def log_error_scatter(mag: np.ndarray, magerr: np.ndarray) -> float:
+    """Scatter of log magerr about a quadratic in mag: 0 when magerr is a function of mag."""
+    x = mag - np.median(mag)
+    y = np.log(magerr)
+    design = np.vander(x, 3)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(np.std(y - design @ coef))
+
+
+def test_reported_errors_are_one_function_of_magnitude_per_curve(raw):
+    """As in ZTF data releases (the real files below), not scattered per exposure."""
+    scatter = []
+    for i in np.flatnonzero(raw.batch.n_points >= 20):
+        _, mag, magerr = raw.batch.curve(i)
+        good = raw.catflags[raw.batch.offsets[i] : raw.batch.offsets[i + 1]] == 0
+        scatter.append(log_error_scatter(mag[good], magerr[good]))
+    # Per-exposure errors (the simulator before) gave a median of 0.21; the real files 1e-5.
+    assert np.median(scatter) < 1e-3
+    assert np.percentile(scatter, 95) < 0.01
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"shared real light curves not found at {REAL}")
+def test_real_data_release_errors_are_one_function_of_magnitude():
+    """The fact the simulator copies: each raw IRSA file's magerr follows its magnitude (a
+    quadratic in mag fits log magerr to 1e-5 in the median file; the simulator's faint, large-
+    amplitude curves follow its error model, which a quadratic fits less well)."""
+    scatter = [
+        log_error_scatter(c.mag, c.magerr) for c in load_lcurvemaker_oids(REAL) if len(c.mag) >= 20
+    ]
+    assert len(scatter) >= 40
+    assert np.median(scatter) < 1e-4
+    assert np.max(scatter) < 0.01
+
+
 def test_catflags_fraction(raw):
     flagged = raw.catflags != 0
     assert 0.04 < flagged.mean() < 0.12
@@ -285,6 +322,23 @@ def test_ea_is_flat_outside_narrow_eclipses():
     var, mag = _one_cycle("ea")
     assert np.mean(np.abs(mag) < 1e-3) > 0.7
     assert mag.max() == pytest.approx(var.amplitude, rel=0.01)
+
+
+def test_ea_eclipses_narrow_with_period_as_keplers_law_says():
+    """Eclipse width in phase ~ (R1 + R2) / a with a ~ P^(2/3): 27 times the period, 1/9 the width
+    (measured on the primary eclipse above 70 % of its depth; the secondary is at most 60 %)."""
+    deep = []
+    for period in (1.0, 27.0):
+        phase = np.linspace(0.0, 1.0, 200_000, endpoint=False)
+        mag, var = simulate_light_curve(
+            "ea", phase * period, np.random.default_rng(4), period=period
+        )
+        offset = mag - np.median(mag)
+        deep.append(np.mean(offset > 0.7 * offset.max()))
+    width_at_1d = var.shape["width_at_1d"]
+    assert 0.07 <= width_at_1d <= 0.16
+    assert deep[0] == pytest.approx(width_at_1d * np.sqrt(1 - 0.7**2), rel=0.02)
+    assert deep[0] / deep[1] == pytest.approx(9.0, rel=0.03)
 
 
 def test_flares_only_brighten_and_are_shared_by_bands():

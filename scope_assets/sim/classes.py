@@ -11,8 +11,11 @@ Shapes (phase 0 = maximum light for pulsators, primary minimum for eclipsing bin
 - ``dscu``: sinusoid with a weak second harmonic, small amplitude.
 - ``wuma``: contact binary, continuous variation, two minima per orbit of nearly equal depth
   (so a sinusoid period search finds P/2, as for real EW stars).
-- ``ea``: detached binary, flat outside narrow eclipses (width 3-12 % of P), a shallower
-  secondary eclipse at phase 0.5 or, for eccentric orbits, elsewhere.
+- ``ea``: detached binary, flat outside narrow eclipses, a shallower secondary eclipse at phase
+  0.5 or, for eccentric orbits, elsewhere. The eclipses' full width in phase is
+  (R1 + R2) / (pi a) with a from Kepler's law, c P^(-2/3) for P in days and c = 0.07-0.16 (main-
+  sequence pairs of 0.5-2 solar masses each): 7-16 % of P at 1 d, 1.5-3.4 % at 10 d, 0.5-1 % at
+  60 d, as in the ZTF detached binaries of ``lcurvemaker_ztf`` (3.3-56 d).
 - ``ceph``: classical Cepheid, sawtooth with a slower rise than RR Lyrae.
 - ``mir``: Mira, large-amplitude near-sinusoid with slowly wandering mean and amplitude.
 - ``fla``: flaring M dwarf, constant with random flares (instant rise, exponential decay).
@@ -63,7 +66,7 @@ CLASSES: dict[str, ClassSpec] = {
         ClassSpec("rrc",    (0.25, 0.42),   (0.2, 0.5),  (1.3, 1.0, 0.75),  (14.0, 19.5), (0.1, 0.3),  (0.4, 0.8),   0.07),
         ClassSpec("dscu",   (0.03, 0.2),    (0.03, 0.3), (1.3, 1.0, 0.75),  (13.0, 18.5), (0.05, 0.3), (1.5, 3.0),   0.07),
         ClassSpec("wuma",   (0.25, 0.5),    (0.2, 0.8),  (1.05, 1.0, 0.95), (14.0, 19.5), (0.3, 0.8),  (3.0, 5.5),   0.09),
-        ClassSpec("ea",     (1.0, 10.0),    (0.3, 1.2),  (1.05, 1.0, 0.95), (13.5, 19.5), (0.2, 0.9),  (1.0, 5.0),   0.08),
+        ClassSpec("ea",     (1.0, 60.0),    (0.3, 1.2),  (1.05, 1.0, 0.95), (13.5, 19.5), (0.2, 0.9),  (1.0, 5.0),   0.08),
         ClassSpec("ceph",   (2.0, 30.0),    (0.3, 1.0),  (1.4, 1.0, 0.7),   (12.5, 17.0), (0.5, 1.2),  (-5.0, -2.0), 0.06),
         ClassSpec("mir",    (150.0, 500.0), (2.0, 5.0),  (1.3, 1.0, 0.6),   (12.5, 16.5), (1.5, 2.5),  (-2.0, 0.0),  0.07),
         ClassSpec("fla",    None,           (0.3, 3.0),  (2.0, 1.0, 0.6),   (15.0, 20.0), (1.2, 1.6),  (9.0, 13.0),  0.07),
@@ -221,14 +224,15 @@ def _template(var: Variability) -> np.ndarray:
     if var.tag == "wuma":
         return _contact_binary(s["depth_ratio"])
     if var.tag == "ea":
-        return _detached_binary(s["width"], s["depth_ratio"], s["secondary_phase"])
+        width = s["width_at_1d"] * var.period ** (-2.0 / 3.0)
+        return _detached_binary(width, s["depth_ratio"], s["secondary_phase"])
     raise ValueError(f"class {var.tag!r} has no periodic template")
 
 
 def _ea_parameters(rng: np.random.Generator) -> dict[str, float]:
     eccentric = rng.random() < 0.3
     return {
-        "width": rng.uniform(0.03, 0.12),
+        "width_at_1d": rng.uniform(0.07, 0.16),
         "depth_ratio": rng.uniform(0.05, 0.6),
         "secondary_phase": rng.uniform(0.35, 0.65) if eccentric else 0.5,
     }

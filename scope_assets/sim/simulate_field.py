@@ -43,7 +43,7 @@ from scope_assets.sim.catalogs import (
     ps1_catalog,
 )
 from scope_assets.sim.classes import CLASSES, Variability, draw_variability, variability_mag
-from scope_assets.sim.ztf_photometry import observe, ztf_mag_error
+from scope_assets.sim.ztf_photometry import observe_data_release, ztf_mag_error
 
 DEMO_N_SOURCES = 2000  # light curves of the demo field (`make demo`, scope-sim default)
 FIELD_HALF_WIDTH_DEG = 3.5
@@ -274,7 +274,9 @@ def _observe_band(
     exposures = cadence.band(filterid)
     mean_mag = getattr(star, "gri"[filterid - 1])
     offset = variability_mag(var, cadence.hmjd[exposures], filterid)
-    seen = observe(mean_mag + offset, cadence.depth[exposures], cadence.bad[exposures], rng)
+    seen = observe_data_release(
+        mean_mag + offset, cadence.depth[exposures], cadence.bad[exposures], rng
+    )
     used = exposures[seen.index]
     difference_noise = ALERT_SIGMA * ztf_mag_error(mean_mag, cadence.depth[used])
     significant = (np.abs(offset[seen.index]) > difference_noise) & (seen.catflags == 0)

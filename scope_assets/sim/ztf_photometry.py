@@ -7,6 +7,13 @@ nominal r depth (20.5) sigma = 0.2 (a 5-sigma detection) and at r = 15 sigma = 0
 data-release light curves): a point exists when the star is brighter than the exposure's depth
 (with 0.1 mag jitter).
 
+Reported errors: a point's noise follows its own exposure's depth, but ZTF data-release light
+curves report ``magerr`` as one function of the measured magnitude per field, CCD quadrant and
+filter (the 53 raw IRSA files of ``lcurvemaker_ztf``: log magerr about a quadratic in mag has a
+median scatter of 1e-5). ``observe_data_release`` does the same: magerr is the error model at the
+curve's median depth. ``observe`` by default reports each exposure's own error with 5 % lognormal
+scatter (the EROS-1 and Stripe 82 simulations).
+
 Flags (catflags): every point of a bad exposure gets 32768, the commonest real flag, and is
 shifted by ~0.2 mag; single points get 256 (0.8 %) or a rarer flag 1 / 16 / 2 (0.3 %) and an
 outlier shift. Overall 5-10 % of points are flagged, as in the IRSA light curves.
@@ -53,13 +60,22 @@ def observe(
     bad_exposure: np.ndarray,
     rng: np.random.Generator,
     error_floor: float = ERROR_FLOOR,
+    reported_depth: float | None = None,
+    reported_error_scatter: float = 0.05,
 ) -> Observation:
-    """Detect, add noise and flag: ``true_mag``, ``depth`` and ``bad_exposure`` per exposure."""
+    """Detect, add noise and flag: ``true_mag``, ``depth`` and ``bad_exposure`` per exposure.
+
+    The reported magerr is the error model at the measured magnitude (flagged points' shifts
+    included) and ``reported_depth`` (mag; ``None``: each exposure's own depth), times lognormal
+    scatter of ``reported_error_scatter`` (natural-log sigma).
+    """
     detected = np.flatnonzero(true_mag < depth + rng.normal(0.0, 0.1, len(true_mag)))
     true_mag, depth = true_mag[detected], depth[detected]
     sigma = ztf_mag_error(true_mag, depth, error_floor)
     mag = true_mag + rng.normal(0.0, 1.0, len(detected)) * sigma
-    magerr = ztf_mag_error(mag, depth, error_floor) * rng.lognormal(0.0, 0.05, len(detected))
+    scatter = (
+        rng.lognormal(0.0, reported_error_scatter, len(detected)) if reported_error_scatter else 1.0
+    )
 
     catflags = np.zeros(len(detected), dtype=np.int32)
     bad = bad_exposure[detected]
@@ -72,4 +88,21 @@ def observe(
     catflags[rare_flag] |= rng.choice(RARE_FLAGS, size=int(rare_flag.sum()))
     outliers = point_flag | rare_flag
     mag[outliers] += rng.normal(0.0, 0.5, int(outliers.sum()))
+    reported = depth if reported_depth is None else reported_depth
+    magerr = ztf_mag_error(mag, reported, error_floor) * scatter
     return Observation(detected, mag, magerr, catflags)
+
+
+def observe_data_release(
+    true_mag: np.ndarray, depth: np.ndarray, bad_exposure: np.ndarray, rng: np.random.Generator
+) -> Observation:
+    """``observe`` as a ZTF data-release light curve reports it: one error-magnitude relation,
+    the error model at the median depth of the curve's exposures, for all its points."""
+    return observe(
+        true_mag,
+        depth,
+        bad_exposure,
+        rng,
+        reported_depth=float(np.median(depth)),
+        reported_error_scatter=0.0,
+    )
