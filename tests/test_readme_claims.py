@@ -162,7 +162,11 @@ def _peak_rss_kib(models_root: Path, features: Path, out: Path) -> int:
 
 @pytest.mark.slow
 def test_inference_peak_memory_is_flat_with_field_size(tmp_path, models_root):
-    """10× the rows, (almost) the same peak RSS: the field streams through in record batches."""
+    """10× the rows, (almost) the same peak RSS: the field streams through in record batches.
+
+    The 45 extra copies hold 45 × 24 MB in memory; reading them whole would add over 1 GB. The
+    peak may grow by a tenth of that: allocator reuse varies from run to run (measured +20 to
+    +55 MB over a 360 MB peak), which a fixed ratio of the peaks turned into a flaky test."""
     base = synthetic_features_table(synthetic_truth(4_000, seed=1), CONFIG, seed=2)
     sizes = {}
     for copies in (5, 50):
@@ -173,4 +177,5 @@ def test_inference_peak_memory_is_flat_with_field_size(tmp_path, models_root):
         path = tmp_path / f"features_{copies}.parquet"
         pq.write_table(pa.concat_tables(parts), path, row_group_size=20_000)
         sizes[copies] = _peak_rss_kib(models_root, path, tmp_path / f"preds_{copies}.parquet")
-    assert sizes[50] <= 1.15 * sizes[5], sizes
+    extra_kib = (50 - 5) * base.nbytes / 1024
+    assert sizes[50] - sizes[5] <= 0.1 * extra_kib, (sizes, extra_kib)
