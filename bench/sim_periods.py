@@ -8,13 +8,13 @@ Usage::
 For each periodic class of the sky simulator it draws ``--per-class`` light curves and prints, for
 the nested ``ELS_ECE_EAOV`` period and LS alone, the share found at P, P/2, 2P and anything else
 (within 1 %). ``ztf`` (default): r-band curves (ZTF cadence of a random field, the class's
-magnitude range, photometric noise, errors as a data release reports them, catflags == 0
-points), with the packaged configuration (what a
-field run uses: SCoPe's 2/T grid floor unless ``--long-periods``). ``eros1`` and
-``sdss_stripe82``: the blue / g-band curves of the simulated survey stars the demo models train on
-(:func:`scope_assets.sim.survey_curves.simulate_survey_curves`: the survey's cadence, depth and
-errors), with ``generate-features --lightcurves`` settings (``lightcurves_mode``: long periods on), the way the real
-stars of those surveys are scored (``make eval-real``).
+magnitude range, photometric noise, errors as a data release reports them, catflags == 0 points),
+with the packaged configuration (what a field run uses: SCoPe's 2/T grid floor unless
+``--long-periods``). ``eros1`` and ``sdss_stripe82``: the blue / g-band curves of the simulated
+survey stars the demo models train on (:func:`scope_assets.sim.survey_curves.simulate_survey_curves`:
+the survey's cadence, depth and errors), with ``generate-features --lightcurves`` settings
+(``lightcurves_mode``: long periods on), the way the real stars of those surveys are scored
+(``make eval-real``).
 """
 
 from __future__ import annotations
