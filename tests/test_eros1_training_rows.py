@@ -8,6 +8,8 @@ checked against the shared set where it is present.
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -26,7 +28,11 @@ from scope_assets.ml.training.eros1_training_rows import (
     eros1_training_rows,
     is_eros1_training_star,
 )
-from scope_assets.ml.training.training_set import demo_training_set
+from scope_assets.ml.training.training_set import (
+    code_fingerprint,
+    demo_training_set,
+    simulated_training_set,
+)
 from scope_assets.testing import shared_path
 
 REAL = shared_path("data", "real")
@@ -148,3 +154,20 @@ def test_training_set_asset_adds_the_eros1_half(tmp_path):
     table = read_parquet(tmp_path / "data" / meta["path"].value)
     assert (table["survey"] == EROS1_SURVEY).sum() == 2
     assert meta["dagster/row_count"].value == len(table)
+
+
+def test_simulated_sky_is_simulated_again_when_the_simulator_changes(tmp_path):
+    config = load_config(environ={})
+    first = simulated_training_set(tmp_path, config, n_sources=12, workers=1)
+    settings_file = tmp_path / "simulation.json"
+    truth_file = tmp_path / "archive" / "truth.parquet"
+    stamp = truth_file.stat().st_mtime_ns
+    simulated_training_set(tmp_path, config, n_sources=12, workers=1)
+    assert truth_file.stat().st_mtime_ns == stamp  # same code and settings: reused
+    settings = json.loads(settings_file.read_text())
+    assert settings["simulator_code"] == code_fingerprint(("sim",))
+    settings_file.write_text(json.dumps(settings | {"simulator_code": "older simulator"}))
+    again = simulated_training_set(tmp_path, config, n_sources=12, workers=1)
+    assert truth_file.stat().st_mtime_ns != stamp
+    assert json.loads(settings_file.read_text()) == settings
+    assert again["_id"].tolist() == first["_id"].tolist()

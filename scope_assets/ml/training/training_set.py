@@ -141,7 +141,12 @@ def simulated_training_set(
         ) from exc
     archive_dir = Path(workdir) / "archive"
     settings_file = Path(workdir) / "simulation.json"
-    settings = {"field": field, "n_sources": n_sources, "seed": seed}
+    settings = {
+        "field": field,
+        "n_sources": n_sources,
+        "seed": seed,
+        "simulator_code": code_fingerprint(("sim",)),
+    }
     current = json.loads(settings_file.read_text()) if settings_file.exists() else None
     if current != settings or not (archive_dir / "truth.parquet").exists():
         simulate_field(archive_dir, field=field, n_sources=n_sources, seed=seed, overwrite=True)
@@ -176,9 +181,14 @@ def simulated_training_set(
 def feature_code_fingerprint() -> str:
     """Hash of the simulator, light-curve and feature source code: a cached training set is
     rebuilt when the code that made its features changes."""
+    return code_fingerprint(("sim", "lightcurves", "features"))
+
+
+def code_fingerprint(subpackages: tuple[str, ...]) -> str:
+    """Hash of the source code of ``scope_assets``' ``subpackages``."""
     package = Path(__file__).resolve().parents[2]  # scope_assets/
     digest = hashlib.sha256()
-    for sub in ("sim", "lightcurves", "features"):
+    for sub in subpackages:
         for path in sorted((package / sub).rglob("*.py")):
             digest.update(str(path.relative_to(package)).encode())
             digest.update(path.read_bytes())
