@@ -1,10 +1,12 @@
 """Training: labels, the training set, the split, XGB/DNN training and the manifest round trip."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scope_assets.config import load_config
 from scope_assets.features.imputation import ImputationReference
+from scope_assets.features.xmatch import ALERT_STAT_COLUMNS
 from scope_assets.ml.backends.registry import ALGORITHMS, BACKENDS, backend_for
 from scope_assets.ml.model_errors import ModelError
 from scope_assets.ml.model_files.manifest import ModelManifest
@@ -18,6 +20,10 @@ from scope_assets.ml.training.labels import (
     trainable_tags,
 )
 from scope_assets.ml.training.model_training import train_model
+from scope_assets.ml.training.survey_training_rows import (
+    ZTF_WITHOUT_CATALOGUES_SURVEY,
+    without_catalogues,
+)
 from scope_assets.ml.training.training_data import (
     prepare_training_data,
     self_imputation_reference,
@@ -196,3 +202,25 @@ def test_dnn_training_is_reproducible_and_saved_small(tmp_path, training_set):
     for wa, wb in zip(ma._impl.get_weights(), mb._impl.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert a[0].manifest.metrics["test"] == b[0].manifest.metrics["test"]
+
+
+def test_without_catalogues_blanks_cross_matches_of_a_seeded_share():
+    config = load_config(environ={})
+    truth = synthetic_truth(600, seed=5)
+    features = synthetic_features(truth, config, seed=5).assign(survey="ztf")
+    features.attrs = {"training_set_source": "synthetic"}
+    out = without_catalogues(features, 1 / 3, seed=11)
+    blanked = (out["survey"] == ZTF_WITHOUT_CATALOGUES_SURVEY).to_numpy()
+    assert 150 < blanked.sum() < 250  # 200 expected, binomial σ ≈ 12
+    catalogue = [c for c in out.columns if "__" in c or c in ALERT_STAT_COLUMNS]
+    assert len(catalogue) > 20 and "AllWISE___id" in catalogue
+    assert out.loc[blanked, catalogue].isna().all().all()
+    pd.testing.assert_frame_equal(out.loc[~blanked], features.loc[~blanked])
+    rest = [c for c in out.columns if c not in catalogue and c not in ("survey", "dmdt")]
+    pd.testing.assert_frame_equal(out[rest], features[rest])
+    assert list(out.dtypes) == list(features.dtypes)
+    assert out.attrs == features.attrs
+    again = without_catalogues(features, 1 / 3, seed=11)
+    assert (again["survey"] == out["survey"]).all()
+    other = without_catalogues(features, 1 / 3, seed=12)
+    assert (other["survey"] != out["survey"]).any()

@@ -261,7 +261,10 @@ def demo_training_set(
 
 
 def _simulated_settings(config: ScopeConfig, n_sources: int, seed: int, field: int) -> dict:
-    from scope_assets.ml.training.survey_training_rows import survey_star_counts
+    from scope_assets.ml.training.survey_training_rows import (
+        ZTF_SHARE_WITHOUT_CATALOGUES,
+        survey_star_counts,
+    )
 
     return {
         "n_sources": n_sources,
@@ -271,15 +274,18 @@ def _simulated_settings(config: ScopeConfig, n_sources: int, seed: int, field: i
         "feature_generation": config.feature_generation.model_dump(),
         "feature_code": feature_code_fingerprint(),
         "survey_stars": survey_star_counts(n_sources),
+        "ztf_share_without_catalogues": ZTF_SHARE_WITHOUT_CATALOGUES,
     }
 
 
 def _simulated_rows(training_dir, config, n_sources, seed, field, workers, progress):
     """The simulated ZTF training sky plus the simulated EROS-1 / Stripe 82 survey stars."""
     from scope_assets.ml.training.survey_training_rows import (
+        ZTF_SHARE_WITHOUT_CATALOGUES,
         survey_star_counts,
         survey_training_rows,
         surveys_text,
+        without_catalogues,
     )
 
     ztf = simulated_training_set(
@@ -294,9 +300,11 @@ def _simulated_rows(training_dir, config, n_sources, seed, field, workers, progr
     stars = survey_star_counts(n_sources)
     features, truth = survey_training_rows(config, seed=seed, first_field=field + 1, stars=stars)
     surveys = build_training_set(features, truth, source="simulated survey stars")
-    df = pd.concat([ztf.assign(survey="ztf"), surveys], ignore_index=True)
+    ztf = without_catalogues(ztf.assign(survey="ztf"), ZTF_SHARE_WITHOUT_CATALOGUES, seed)
+    df = pd.concat([ztf, surveys], ignore_index=True)
     df.attrs = ztf.attrs | {
-        "training_set_source": f"{ztf.attrs['training_set_source']} + {surveys_text(stars)}"
+        "training_set_source": f"{ztf.attrs['training_set_source']} (a third without "
+        f"cross-matches) + {surveys_text(stars)}"
     }
     return df
 
