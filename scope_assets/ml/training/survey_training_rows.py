@@ -72,7 +72,9 @@ def survey_training_rows(
 def without_catalogues(features: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
     """``features`` with the cross-match and alert columns of a seeded random ``share`` of the
     rows set missing, as ``features_for_light_curves`` writes them without a sky; those rows get
-    ``survey`` :data:`ZTF_WITHOUT_CATALOGUES_SURVEY`. The light-curve features are untouched."""
+    ``survey`` :data:`ZTF_WITHOUT_CATALOGUES_SURVEY`. The light-curve features are untouched:
+    they stay as a field run computes them (SCoPe's grid and HJD limit), not ``--lightcurves``
+    mode's, which differ only for periods beyond SCoPe's grid and points after ZTF DR16."""
     chosen = np.random.default_rng([seed, 1]).random(len(features)) < share
     out = features.copy()
     catalogue_columns = [*empty_crossmatch(0).columns, *ALERT_STAT_COLUMNS]
